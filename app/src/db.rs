@@ -1,0 +1,166 @@
+//! The database: one sqlx `Any` pool over SQLite (embedded default) or PostgreSQL, chosen by the
+//! URL. Queries use the portable subset (`$n` parameters, INTEGER/BIGINT, TEXT) so one code path
+//! serves both backends.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor};
+
+use crate::error::AppError;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("unsupported database URL (expected sqlite:// or postgres://): {0}")]
+    UnsupportedUrl(String),
+    #[error("cannot create the data directory {0}: {1}")]
+    DataDir(String, std::io::Error),
+    #[error(transparent)]
+    Sqlx(#[from] sqlx::Error),
+    #[error(transparent)]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl Db {
+    /// Connects, creating the SQLite file (and its directory) on first start.
+    pub async fn connect(url: &str) -> Result<Db, DbError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(DbError::UnsupportedUrl(url.to_string()));
+        };
+        let url = match backend {
+            Backend::Sqlite => prepare_sqlite_url(url)?,
+            Backend::Postgres => url.to_string(),
+        };
+        let options = AnyConnectOptions::from_str(&url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers proceed during a write; the busy timeout queues writers
+                        // instead of failing them.
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        conn.execute("PRAGMA busy_timeout = 5000").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        Ok(Db { pool, backend })
+    }
+
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The database of the current request, provided as Leptos context by the server.
+    pub fn from_context() -> Result<Db, AppError> {
+        leptos::prelude::use_context::<Db>().ok_or_else(|| {
+            tracing::error!("no database in the request context");
+            AppError::Internal
+        })
+    }
+}
+
+/// Makes sure the file's directory exists and asks SQLite to create the file if it is missing.
+fn prepare_sqlite_url(url: &str) -> Result<String, DbError> {
+    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    let path = rest.split('?').next().unwrap_or_default();
+    if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| DbError::DataDir(dir.display().to_string(), e))?;
+    }
+    Ok(if url.contains("mode=") {
+        url.to_string()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    })
+}
+
+/// Now, as Unix milliseconds (the storage format of every instant).
+pub fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+/// Flags are stored as 0/1 integers on both backends.
+pub fn flag(value: bool) -> i64 {
+    i64::from(value)
+}
+
+#[cfg(test)]
+pub mod testing {
+    //! Every data-layer test runs once per backend: a fresh SQLite file always, and a fresh
+    //! PostgreSQL database when `RELAIS_TEST_POSTGRES_URL` points at a server (the test command
+    //! starts a throw-away one). Under CI a missing PostgreSQL is an error, not a skip.
+    use super::*;
+    use rand::Rng;
+
+    pub async fn each_backend() -> Vec<Db> {
+        let mut dbs = Vec::new();
+        let name: String = format!("relais_test_{:016x}", rand::thread_rng().r#gen::<u64>());
+        let dir = std::env::temp_dir().join("relais-tests");
+        let file = dir.join(format!("{name}.db"));
+        let sqlite = Db::connect(&format!("sqlite://{}", file.display())).await.expect("sqlite");
+        sqlite.migrate().await.expect("sqlite migrations");
+        dbs.push(sqlite);
+        match std::env::var("RELAIS_TEST_POSTGRES_URL") {
+            Ok(admin_url) => {
+                let admin = Db::connect(&admin_url).await.expect("postgres admin connection");
+                // `name` is made here of a fixed prefix and hex digits: nothing from outside.
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(admin.pool())
+                    .await
+                    .expect("create test database");
+                admin.pool().close().await;
+                let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
+                let pg = Db::connect(&format!("{base}/{name}")).await.expect("postgres");
+                pg.migrate().await.expect("postgres migrations");
+                dbs.push(pg);
+            }
+            Err(_) if std::env::var_os("CI").is_some() => {
+                panic!("RELAIS_TEST_POSTGRES_URL must be set under CI: PostgreSQL tests cannot be skipped")
+            }
+            Err(_) => eprintln!("RELAIS_TEST_POSTGRES_URL not set: PostgreSQL tests skipped"),
+        }
+        dbs
+    }
+}

@@ -1,0 +1,178 @@
+//! One error type for every server function: it travels to the browser as JSON, maps to an HTTP
+//! status on the server and to a translated sentence in the browser. Internals are logged on the
+//! server and never sent.
+
+use serde::{Deserialize, Serialize};
+use server_fn::codec::JsonEncoding;
+use server_fn::error::{FromServerFnError, ServerFnErrorErr};
+
+use crate::i18n::{Locale, td_string};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    #[error("not signed in")]
+    NotSignedIn,
+    #[error("session expired")]
+    SessionExpired,
+    #[error("not allowed")]
+    Forbidden,
+    /// Wrong login or password, unknown account, inactive account: deliberately one answer.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error("too many attempts")]
+    TooManyAttempts,
+    #[error("invalid {field:?}: {problem:?}")]
+    Invalid { field: Field, problem: Problem },
+    #[error("{field:?} already taken")]
+    Duplicate { field: Field },
+    #[error("not found")]
+    NotFound,
+    #[error("internal error")]
+    Internal,
+    /// The request never reached the server function or its answer could not be read.
+    #[error("transport: {0}")]
+    Transport(String),
+}
+
+/// The input field a validation error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Field {
+    Login,
+    Password,
+    NewPassword,
+    Confirmation,
+    CurrentPassword,
+    FirstName,
+    LastName,
+    TenantName,
+    Currency,
+    TimeZone,
+    Profiles,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Problem {
+    Required,
+    TooShort { min: u32 },
+    TooLong { max: u32 },
+    BadCharacters,
+    Mismatch,
+    Wrong,
+    Unknown,
+    NotAssignable,
+    SameAsLogin,
+    OwnAccount,
+}
+
+impl AppError {
+    pub fn invalid(field: Field, problem: Problem) -> Self {
+        AppError::Invalid { field, problem }
+    }
+
+    /// HTTP status of the server function's response.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::NotSignedIn | AppError::SessionExpired | AppError::InvalidCredentials => 401,
+            AppError::Forbidden => 403,
+            AppError::NotFound => 404,
+            AppError::Duplicate { .. } => 409,
+            AppError::Invalid { .. } => 422,
+            AppError::TooManyAttempts => 429,
+            AppError::Internal => 500,
+            AppError::Transport(_) => 502,
+        }
+    }
+
+    /// The sentence shown to the user, in their language.
+    pub fn message(&self, locale: Locale) -> String {
+        match self {
+            AppError::NotSignedIn => td_string!(locale, error_not_signed_in).to_string(),
+            AppError::SessionExpired => td_string!(locale, error_session_expired).to_string(),
+            AppError::Forbidden => td_string!(locale, error_forbidden).to_string(),
+            AppError::InvalidCredentials => td_string!(locale, error_invalid_credentials).to_string(),
+            AppError::TooManyAttempts => td_string!(locale, error_too_many_attempts).to_string(),
+            AppError::NotFound => td_string!(locale, error_not_found).to_string(),
+            AppError::Internal => td_string!(locale, error_internal).to_string(),
+            AppError::Transport(_) => td_string!(locale, error_transport).to_string(),
+            AppError::Duplicate { field } => {
+                fill(td_string!(locale, error_duplicate), &[("field", &field.label(locale))])
+            }
+            AppError::Invalid { field, problem } => {
+                let problem = problem.message(locale);
+                fill(td_string!(locale, error_invalid), &[("field", &field.label(locale)), ("problem", &problem)])
+            }
+        }
+    }
+}
+
+impl Field {
+    pub fn label(self, locale: Locale) -> String {
+        match self {
+            Field::Login => td_string!(locale, field_login),
+            Field::Password => td_string!(locale, field_password),
+            Field::NewPassword => td_string!(locale, field_new_password),
+            Field::Confirmation => td_string!(locale, field_confirmation),
+            Field::CurrentPassword => td_string!(locale, field_current_password),
+            Field::FirstName => td_string!(locale, field_first_name),
+            Field::LastName => td_string!(locale, field_last_name),
+            Field::TenantName => td_string!(locale, field_tenant_name),
+            Field::Currency => td_string!(locale, field_currency),
+            Field::TimeZone => td_string!(locale, field_time_zone),
+            Field::Profiles => td_string!(locale, field_profiles),
+        }
+        .to_string()
+    }
+}
+
+impl Problem {
+    pub fn message(self, locale: Locale) -> String {
+        match self {
+            Problem::Required => td_string!(locale, problem_required).to_string(),
+            Problem::TooShort { min } => fill(td_string!(locale, problem_too_short), &[("min", &min.to_string())]),
+            Problem::TooLong { max } => fill(td_string!(locale, problem_too_long), &[("max", &max.to_string())]),
+            Problem::BadCharacters => td_string!(locale, problem_bad_characters).to_string(),
+            Problem::Mismatch => td_string!(locale, problem_mismatch).to_string(),
+            Problem::Wrong => td_string!(locale, problem_wrong).to_string(),
+            Problem::Unknown => td_string!(locale, problem_unknown).to_string(),
+            Problem::NotAssignable => td_string!(locale, problem_not_assignable).to_string(),
+            Problem::SameAsLogin => td_string!(locale, problem_same_as_login).to_string(),
+            Problem::OwnAccount => td_string!(locale, problem_own_account).to_string(),
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        AppError::Transport(value.to_string())
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<sqlx::Error> for AppError {
+    fn from(error: sqlx::Error) -> Self {
+        tracing::error!(%error, "database error");
+        AppError::Internal
+    }
+}
+
+/// Puts values into a translated sentence's `%name%` placeholders.
+pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    values.iter().fold(template.to_string(), |text, (name, value)| text.replace(&format!("%{name}%"), value))
+}
+
+/// Checks a free-text field: trimmed, required, at most `max` characters, no control characters.
+pub fn required_text(value: &str, field: Field, max: u32) -> Result<String, AppError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(AppError::invalid(field, Problem::Required));
+    }
+    if value.chars().count() > max as usize {
+        return Err(AppError::invalid(field, Problem::TooLong { max }));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(AppError::invalid(field, Problem::BadCharacters));
+    }
+    Ok(value.to_string())
+}

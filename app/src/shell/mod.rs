@@ -1,0 +1,224 @@
+//! The app shell: document, router, layout (header, menu), home, not-allowed and not-found pages.
+
+pub mod widgets;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{A, Outlet, ParentRoute, Redirect, Route, Router, Routes};
+use leptos_router::path;
+
+use crate::auth::api::{Logout, get_session};
+use crate::auth::pages::{AccountPage, LoginPage};
+use crate::auth::{Permission, SessionState, SessionUser};
+use crate::error::{AppError, fill};
+use crate::i18n::*;
+use crate::tenants::pages::TenantsPage;
+use crate::users::pages::UsersPage;
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html>
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" href="/favicon.ico" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The session as loaded with the page; login and logout reload the page, so it never goes stale.
+#[derive(Clone, Copy)]
+pub struct SessionResource(pub Resource<Result<SessionState, AppError>>);
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let session = Resource::new_blocking(|| (), |_| get_session());
+    provide_context(SessionResource(session));
+    // Lets tests and scripts know the page is interactive.
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/relais.css" />
+        <Title text="Relais" />
+        <I18nContextProvider>
+            <Router>
+                <Routes fallback=NotFound>
+                    <Route path=path!("/login") view=LoginPage />
+                    <ParentRoute path=path!("") view=Layout>
+                        <Route path=path!("") view=HomePage />
+                        <Route path=path!("account") view=AccountPage />
+                        <Route path=path!("admin/tenants") view=TenantsPage />
+                        <Route path=path!("admin/users") view=UsersPage />
+                    </ParentRoute>
+                </Routes>
+            </Router>
+        </I18nContextProvider>
+    }
+}
+
+/// Signed-in pages: the frame around them, or a redirect to the login page.
+#[component]
+fn Layout() -> impl IntoView {
+    let session = expect_context::<SessionResource>().0;
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match session.await {
+                    Ok(SessionState::SignedIn(user)) => {
+                        provide_context(user.clone());
+                        view! { <Frame user /> }.into_any()
+                    }
+                    Ok(SessionState::Expired) => {
+                        view! { <Redirect path="/login?expired=1" /> }.into_any()
+                    }
+                    Ok(SessionState::Anonymous) => view! { <Redirect path="/login" /> }.into_any(),
+                    Err(error) => view! { <widgets::ErrorPage error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Frame(user: SessionUser) -> impl IntoView {
+    let i18n = use_i18n();
+    let logout = ServerAction::<Logout>::new();
+    Effect::new(move |_| {
+        if logout.value().get().is_some() {
+            let _ = window().location().set_href("/login");
+        }
+    });
+    let name = user.display_name();
+    let tenant = user.tenant_name.clone();
+    view! {
+        <header class="topbar">
+            <a class="brand" href="/">
+                "Relais"
+            </a>
+            <span class="tenant">{tenant}</span>
+            <span class="spacer"></span>
+            <widgets::LanguageSwitch />
+            <span class="user" data-testid="user-name">
+                {name}
+            </span>
+            <button
+                class="link"
+                data-testid="logout"
+                on:click=move |_| {
+                    logout.dispatch(Logout {});
+                }
+            >
+                {t!(i18n, menu_logout)}
+            </button>
+        </header>
+        <div class="frame">
+            <Menu user />
+            <main class="content">
+                <Outlet />
+            </main>
+        </div>
+    }
+}
+
+/// The menu shows only what the user's profiles allow (the same test the guard applies).
+#[component]
+fn Menu(user: SessionUser) -> impl IntoView {
+    let i18n = use_i18n();
+    let can_tenants = user.can(Permission::ManageTenants);
+    let can_users = user.can(Permission::ManageUsers);
+    view! {
+        <nav class="menu" data-testid="menu">
+            <A href="/" exact=true>
+                {t!(i18n, menu_home)}
+            </A>
+            <Show when=move || can_tenants>
+                <A href="/admin/tenants">{t!(i18n, menu_tenants)}</A>
+            </Show>
+            <Show when=move || can_users>
+                <A href="/admin/users">{t!(i18n, menu_users)}</A>
+            </Show>
+            <A href="/account">{t!(i18n, menu_account)}</A>
+        </nav>
+    }
+}
+
+#[component]
+fn HomePage() -> impl IntoView {
+    let i18n = use_i18n();
+    let user = expect_context::<SessionUser>();
+    let name = user.display_name();
+    let tenant = user.tenant_name.clone();
+    let profiles = user.profiles.clone();
+    view! {
+        <h1>{move || fill(td_string!(i18n.get_locale(), home_welcome), &[("name", &name)])}</h1>
+        <dl class="facts">
+            <dt>{t!(i18n, home_tenant)}</dt>
+            <dd>{tenant}</dd>
+            <dt>{t!(i18n, field_login)}</dt>
+            <dd>{user.login.clone()}</dd>
+            <dt>{t!(i18n, field_profiles)}</dt>
+            <dd data-testid="my-profiles">
+                {move || {
+                    let locale = i18n.get_locale();
+                    if profiles.is_empty() {
+                        td_string!(locale, home_no_profile).to_string()
+                    } else {
+                        profiles.iter().map(|p| p.label(locale)).collect::<Vec<_>>().join(", ")
+                    }
+                }}
+            </dd>
+        </dl>
+    }
+}
+
+/// Shown instead of a page the user's profiles do not allow (the server function behind it
+/// would answer 403 anyway).
+#[component]
+pub fn NotAllowed() -> impl IntoView {
+    let i18n = use_i18n();
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::FORBIDDEN);
+    }
+    view! {
+        <section class="not-allowed" data-testid="not-allowed">
+            <h1>{t!(i18n, not_allowed_title)}</h1>
+            <p>{t!(i18n, not_allowed_text)}</p>
+            <a href="/">{t!(i18n, back_home)}</a>
+        </section>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    let i18n = use_i18n();
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <main class="not-found">
+            <h1>{t!(i18n, not_found_title)}</h1>
+            <a href="/">{t!(i18n, back_home)}</a>
+        </main>
+    }
+}
+
+/// Renders `page` when the signed-in user holds `permission`, the not-allowed page otherwise.
+pub fn guarded<V: IntoView + 'static>(permission: Permission, page: impl FnOnce(SessionUser) -> V) -> AnyView {
+    let user = expect_context::<SessionUser>();
+    if user.can(permission) { page(user).into_any() } else { view! { <NotAllowed /> }.into_any() }
+}

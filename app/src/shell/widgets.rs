@@ -1,0 +1,126 @@
+//! Small pieces shared by pages: language switch, error line, CSV download link.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::i18n::*;
+
+#[component]
+pub fn LanguageSwitch() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <span class="lang" data-testid="lang-switch">
+            <button
+                class:active=move || i18n.get_locale() == Locale::fr
+                lang="fr"
+                on:click=move |_| i18n.set_locale(Locale::fr)
+            >
+                "FR"
+            </button>
+            <button
+                class:active=move || i18n.get_locale() == Locale::en
+                lang="en"
+                on:click=move |_| i18n.set_locale(Locale::en)
+            >
+                "EN"
+            </button>
+        </span>
+    }
+}
+
+/// The translated message of the last failed call, if any.
+#[component]
+pub fn ErrorLine(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <p class="error" role="alert" data-testid="error">
+            {move || error.get().map(|e| e.message(i18n.get_locale()))}
+        </p>
+    }
+}
+
+#[component]
+pub fn ErrorPage(error: AppError) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <main class="not-found">
+            <p class="error" role="alert">{move || error.message(i18n.get_locale())}</p>
+            <a href="/login">{t!(i18n, back_home)}</a>
+        </main>
+    }
+}
+
+/// The error of an action's last result.
+pub fn action_error<I, T>(action: ServerAction<I>) -> Signal<Option<AppError>>
+where
+    I: server_fn::ServerFn<Output = T, Error = AppError> + Clone + Send + Sync + 'static,
+    T: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || action.value().get().and_then(|result| result.err()))
+}
+
+/// A link that downloads the given table as CSV (UTF-8 with BOM so spreadsheets read accents).
+#[component]
+pub fn CsvLink(
+    #[prop(into)] filename: String,
+    #[prop(into)] rows: Signal<Vec<Vec<String>>>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let href = move || format!("data:text/csv;charset=utf-8,{}", percent_encode(&to_csv(&rows.get())));
+    view! {
+        <a class="button secondary" download=filename href=href data-testid="csv-export">
+            {t!(i18n, export_csv)}
+        </a>
+    }
+}
+
+pub fn to_csv(rows: &[Vec<String>]) -> String {
+    let mut out = String::from('\u{feff}');
+    for row in rows {
+        let cells: Vec<String> = row.iter().map(|cell| csv_cell(cell)).collect();
+        out.push_str(&cells.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// Quotes when needed, and defuses cells a spreadsheet would run as a formula.
+fn csv_cell(cell: &str) -> String {
+    let cell = if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{cell}") } else { cell.to_string() };
+    if cell.contains([',', '"', '\n', '\r']) { format!("\"{}\"", cell.replace('"', "\"\"")) } else { cell }
+}
+
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 3);
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_quotes_and_defuses() {
+        let rows = vec![
+            vec!["login".into(), "name".into()],
+            vec!["a,b".into(), "say \"hi\"".into()],
+            vec!["=cmd()".into(), "Élodie".into()],
+        ];
+        assert_eq!(
+            to_csv(&rows),
+            "\u{feff}login,name\r\n\"a,b\",\"say \"\"hi\"\"\"\r\n'=cmd(),Élodie\r\n"
+        );
+    }
+
+    #[test]
+    fn percent_encoding_keeps_only_unreserved() {
+        assert_eq!(percent_encode("a b,é"), "a%20b%2C%C3%A9");
+    }
+}

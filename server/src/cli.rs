@@ -1,0 +1,298 @@
+//! Command line and configuration. Every setting is a flag with an environment variable of the
+//! same name (README lists them all).
+
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use app::auth::guard::{AuthSettings, TenantScope};
+use app::auth::sessions::SessionSettings;
+use app::auth::throttle::ThrottleSettings;
+use app::auth::ProfileKind;
+use app::db::{Db, now_ms};
+use app::tenants::{self, NewTenant};
+use app::users::{self, NewUser};
+use clap::{Args, Parser, Subcommand};
+
+use crate::{demo, serve};
+
+#[derive(Parser)]
+#[command(name = "relais", version, about = "Relais: call-centre CRM, SMS campaigns and Asterisk portal")]
+pub struct Cli {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct DatabaseArgs {
+    /// Database URL: `sqlite://PATH` or `postgres://USER:PASSWORD@HOST:PORT/DB`.
+    /// Default: the SQLite file `relais.db` in the data directory.
+    #[arg(long, env = "RELAIS_DATABASE_URL", global = true)]
+    database_url: Option<String>,
+    /// Directory for the embedded database and other local files.
+    #[arg(long, env = "RELAIS_DATA_DIR", default_value = "data", global = true)]
+    data_dir: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (migrates the database first).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Administer users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Administer tenants.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Seed demo tenants with one user per profile, print their logins, and serve.
+    Demo(DemoArgs),
+}
+
+#[derive(Args, Clone)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "RELAIS_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+    /// The URL users reach Relais at; an https:// URL marks the session cookie Secure.
+    #[arg(long, env = "RELAIS_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Folder of the built browser assets (cargo-leptos writes `target/site`).
+    #[arg(long, env = "RELAIS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: String,
+    /// A session unused for this many seconds ends.
+    #[arg(long, env = "RELAIS_SESSION_IDLE_SECS", default_value_t = 600)]
+    pub session_idle_secs: u64,
+    /// A session ends after this many hours however active.
+    #[arg(long, env = "RELAIS_SESSION_MAX_HOURS", default_value_t = 12)]
+    pub session_max_hours: u64,
+    /// Failed logins on one account, within the window, before it is locked.
+    #[arg(long, env = "RELAIS_LOGIN_MAX_FAILURES_PER_ACCOUNT", default_value_t = 5)]
+    pub login_max_failures_per_account: i64,
+    /// Failed logins from one address, within the window, before it is locked.
+    #[arg(long, env = "RELAIS_LOGIN_MAX_FAILURES_PER_ADDRESS", default_value_t = 20)]
+    pub login_max_failures_per_address: i64,
+    /// The window in which failed logins are counted, in seconds.
+    #[arg(long, env = "RELAIS_LOGIN_WINDOW_SECS", default_value_t = 900)]
+    pub login_window_secs: u64,
+    /// How long a locked account or address stays locked, in seconds.
+    #[arg(long, env = "RELAIS_LOGIN_LOCKOUT_SECS", default_value_t = 900)]
+    pub login_lockout_secs: u64,
+    /// Trust the last `X-Forwarded-For` hop as the client address (only behind a reverse proxy).
+    #[arg(long, env = "RELAIS_TRUST_PROXY", default_value_t = false)]
+    pub trust_proxy: bool,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "RELAIS_MAX_REQUEST_BYTES", default_value_t = 1_048_576)]
+    pub max_request_bytes: usize,
+}
+
+impl ServeArgs {
+    pub fn auth_settings(&self) -> AuthSettings {
+        AuthSettings {
+            sessions: SessionSettings {
+                idle_timeout_ms: (self.session_idle_secs * 1000) as i64,
+                max_age_ms: (self.session_max_hours * 3_600_000) as i64,
+                secure_cookie: self.public_url.as_deref().is_some_and(|u| u.starts_with("https://")),
+            },
+            throttle: ThrottleSettings {
+                max_failures_per_account: self.login_max_failures_per_account,
+                max_failures_per_address: self.login_max_failures_per_address,
+                window_ms: (self.login_window_secs * 1000) as i64,
+                lockout_ms: (self.login_lockout_secs * 1000) as i64,
+            },
+            trust_proxy: self.trust_proxy,
+        }
+    }
+
+    pub fn public_url(&self) -> String {
+        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.addr))
+    }
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    #[command(flatten)]
+    serve: ServeArgs,
+    /// Password given to every demo user.
+    #[arg(long, env = "RELAIS_DEMO_PASSWORD", default_value = "relais-demo")]
+    password: String,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user. The password is read from RELAIS_USER_PASSWORD or, if unset, from the
+    /// first line of standard input.
+    Create {
+        #[arg(long)]
+        login: String,
+        #[arg(long)]
+        first_name: String,
+        #[arg(long)]
+        last_name: String,
+        /// Tenant name; default: the operator.
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Profile code, repeatable: operator_admin, client_admin, supervisor, agent,
+        /// department_head, accounting, statistics, call_log, incident_manager, external_forward.
+        #[arg(long = "profile", value_parser = parse_profile)]
+        profiles: Vec<ProfileKind>,
+    },
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Create a tenant with its first client administrator (password as for `user create`).
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "EUR")]
+        currency: String,
+        #[arg(long, default_value = "Europe/Paris")]
+        time_zone: String,
+        #[arg(long)]
+        admin_login: String,
+        #[arg(long)]
+        admin_first_name: String,
+        #[arg(long)]
+        admin_last_name: String,
+    },
+    /// List tenants.
+    List,
+}
+
+fn parse_profile(code: &str) -> Result<ProfileKind, String> {
+    ProfileKind::from_code(code).ok_or_else(|| {
+        let known: Vec<_> = ProfileKind::ALL.iter().map(|k| k.code()).collect();
+        format!("unknown profile `{code}` (known: {})", known.join(", "))
+    })
+}
+
+impl Cli {
+    pub async fn run(self, started: Instant) -> anyhow::Result<()> {
+        let db = self.database.connect().await?;
+        match self.command {
+            Command::Migrate => {
+                tracing::info!("database is up to date");
+                Ok(())
+            }
+            Command::Serve(args) => serve::serve(db, args, started, None).await,
+            Command::Demo(args) => {
+                let banner = demo::seed(&db, &args.password).await?;
+                let banner = demo::banner(&args.serve.public_url(), &args.password, &banner);
+                serve::serve(db, args.serve, started, Some(banner)).await
+            }
+            Command::User(UserCommand::Create { login, first_name, last_name, tenant, profiles }) => {
+                let tenant_id = match tenant {
+                    None => 1,
+                    Some(name) => tenants::store::find_by_name(&db, &name)
+                        .await
+                        .map_err(describe)?
+                        .with_context(|| format!("no tenant named `{name}`"))?,
+                };
+                let user = NewUser { login, first_name, last_name, password: read_password()?, profiles };
+                let id = users::store::create(&db, TenantScope::trusted(tenant_id), &user, now_ms())
+                    .await
+                    .map_err(describe)?;
+                println!("created user {} (id {id})", user.login.trim().to_lowercase());
+                Ok(())
+            }
+            Command::Tenant(TenantCommand::Create {
+                name,
+                currency,
+                time_zone,
+                admin_login,
+                admin_first_name,
+                admin_last_name,
+            }) => {
+                let tenant = NewTenant {
+                    name,
+                    currency,
+                    time_zone,
+                    admin: NewUser {
+                        login: admin_login,
+                        first_name: admin_first_name,
+                        last_name: admin_last_name,
+                        password: read_password()?,
+                        profiles: vec![],
+                    },
+                };
+                let id = tenants::store::create(&db, &tenant, now_ms()).await.map_err(describe)?;
+                println!("created tenant {} (id {id})", tenant.name.trim());
+                Ok(())
+            }
+            Command::Tenant(TenantCommand::List) => {
+                for t in tenants::store::list(&db).await.map_err(describe)? {
+                    let state = if t.active { "active" } else { "suspended" };
+                    println!("{:>5}  {:<40} {:>5} users  {state}", t.id, t.name, t.user_count);
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl DatabaseArgs {
+    async fn connect(&self) -> anyhow::Result<Db> {
+        let url = match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("relais.db").display()),
+        };
+        let db = Db::connect(&url).await.with_context(|| format!("cannot open the database {}", redact(&url)))?;
+        db.migrate().await.context("cannot apply database migrations")?;
+        Ok(db)
+    }
+}
+
+/// Hides the password of a database URL in messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// The English message of an application error, for the terminal.
+fn describe(error: app::error::AppError) -> anyhow::Error {
+    anyhow::anyhow!(error.message(app::i18n::Locale::en))
+}
+
+fn read_password() -> anyhow::Result<String> {
+    if let Ok(password) = std::env::var("RELAIS_USER_PASSWORD") {
+        return Ok(password);
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
+    let password = line.trim_end_matches(['\r', '\n']).to_string();
+    if password.is_empty() {
+        bail!("no password given: set RELAIS_USER_PASSWORD or pipe it on standard input");
+    }
+    Ok(password)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_passwords_are_redacted() {
+        assert_eq!(redact("postgres://relais:s3cret@db:5432/relais"), "postgres://relais:***@db:5432/relais");
+        assert_eq!(redact("sqlite://data/relais.db"), "sqlite://data/relais.db");
+    }
+
+    #[test]
+    fn unknown_profiles_are_refused_with_the_list() {
+        assert_eq!(parse_profile("agent"), Ok(ProfileKind::Agent));
+        assert!(parse_profile("root").unwrap_err().contains("operator_admin"));
+    }
+}

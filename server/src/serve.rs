@@ -1,0 +1,119 @@
+//! The web server: axum with the Leptos routes and server functions, static assets, a health
+//! check, security headers, a request size limit, and the session clean-up job.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use app::auth::guard::AuthSettings;
+use app::db::{Db, now_ms};
+use app::{App, shell};
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::routing::get;
+use leptos::config::{Env, LeptosOptions};
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::cli::ServeArgs;
+
+pub async fn serve(db: Db, args: ServeArgs, started: Instant, banner: Option<String>) -> anyhow::Result<()> {
+    let auth = args.auth_settings();
+    let router = router(db.clone(), auth.clone(), &args);
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.addr))?;
+    tokio::spawn(purge_sessions(db, auth));
+    tracing::info!(
+        address = %args.addr,
+        startup_ms = started.elapsed().as_millis() as u64,
+        "Relais is listening on {}",
+        args.public_url()
+    );
+    if let Some(banner) = banner {
+        println!("{banner}");
+    }
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("server error")
+}
+
+pub fn router(db: Db, auth: AuthSettings, args: &ServeArgs) -> Router {
+    let options = LeptosOptions::builder()
+        .output_name("relais")
+        .site_root(args.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(args.addr)
+        .env(Env::PROD)
+        .build();
+    let routes = generate_route_list(App);
+    let context = {
+        let db = db.clone();
+        move || {
+            provide_context(db.clone());
+            provide_context(auth.clone());
+        }
+    };
+    let health_db = db.clone();
+    Router::new()
+        .route(
+            "/healthz",
+            get(move || {
+                let db = health_db.clone();
+                async move {
+                    match sqlx::query("SELECT 1").execute(db.pool()).await {
+                        Ok(_) => (StatusCode::OK, "ok"),
+                        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
+                    }
+                }
+            }),
+        )
+        .leptos_routes_with_context(&options, routes, context.clone(), {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
+        .layer(RequestBodyLimitLayer::new(args.max_request_bytes))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .with_state(options)
+}
+
+/// Deletes over sessions every minute so the table only holds live ones.
+async fn purge_sessions(db: Db, auth: AuthSettings) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        match app::auth::sessions::purge_expired(&db, now_ms(), &auth.sessions).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(sessions = n, "expired sessions purged"),
+            Err(error) => tracing::warn!(?error, "session purge failed"),
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            signal.recv().await;
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
