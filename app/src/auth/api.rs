@@ -1,11 +1,12 @@
 //! Server functions of the auth capability: thin — guard, call, map errors.
 
 use leptos::prelude::*;
+use server_fn::codec::Json;
 
 use super::{SessionState, SessionUser};
 use crate::error::AppError;
 
-#[server(prefix = "/api", endpoint = "auth/session")]
+#[server(prefix = "/api", endpoint = "auth/session", input = Json)]
 pub async fn get_session() -> Result<SessionState, AppError> {
     use super::guard::{current_session, respond};
     respond(match current_session().await {
@@ -16,7 +17,7 @@ pub async fn get_session() -> Result<SessionState, AppError> {
     })
 }
 
-#[server(prefix = "/api", endpoint = "auth/login")]
+#[server(prefix = "/api", endpoint = "auth/login", input = Json)]
 pub async fn login(login: String, password: String) -> Result<SessionUser, AppError> {
     use super::guard::{client_address, respond, session_token, set_session_cookie, settings};
     use crate::db::{Db, now_ms};
@@ -43,7 +44,7 @@ pub async fn login(login: String, password: String) -> Result<SessionUser, AppEr
     )
 }
 
-#[server(prefix = "/api", endpoint = "auth/logout")]
+#[server(prefix = "/api", endpoint = "auth/logout", input = Json)]
 pub async fn logout() -> Result<(), AppError> {
     use super::guard::{clear_session_cookie, respond, session_token};
     use crate::db::Db;
@@ -59,7 +60,7 @@ pub async fn logout() -> Result<(), AppError> {
     )
 }
 
-#[server(prefix = "/api", endpoint = "auth/change_password")]
+#[server(prefix = "/api", endpoint = "auth/change_password", input = Json)]
 pub async fn change_password(
     current: String,
     new: String,
