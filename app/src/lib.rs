@@ -10,6 +10,7 @@ mod locales {
 }
 pub use locales::i18n;
 
+pub mod acd;
 pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod db;

@@ -1,0 +1,4 @@
+//! ACD on the server side: the live model fed by the PBX bridge (later: queue_log import and
+//! statistics).
+
+pub mod live;

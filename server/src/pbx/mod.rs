@@ -1,0 +1,5 @@
+//! The bridge to Asterisk: the AMI wire protocol (and, later, the client that keeps a
+//! connection per PBX, the config renderer and the simulator).
+
+pub mod ami;
+pub mod client;
