@@ -126,7 +126,7 @@ pub fn flag(value: bool) -> i64 {
     i64::from(value)
 }
 
-#[cfg(test)]
+#[cfg(any(test, feature = "test-support"))]
 pub mod testing {
     //! Every data-layer test runs once per backend: a fresh SQLite file always, and a fresh
     //! PostgreSQL database when `RELAIS_TEST_POSTGRES_URL` points at a server (the test command
