@@ -1,147 +1,56 @@
-//! Tails Asterisk's queue_log into the database.
-//!
-//! Each call reads what was appended since the source's checkpoint, stores the complete lines
-//! and moves the checkpoint in the same transaction, so a crash never loses or repeats a line.
-//! A line is identified by (source, file identity, byte offset): re-reading after a lost
-//! checkpoint inserts nothing twice. The file identity is a hash of its first line, so a rotated
-//! (new) file is noticed even when it has grown past the old offset.
+//! The queue_log importer: each line becomes a row of `queue_log_events`, with the figures the
+//! statistics read pulled out. Tailing, checkpoints and idempotence are `pbx::tail`'s.
 
-use std::io::SeekFrom;
 use std::path::Path;
 
 use app::db::Db;
-use sha2::{Digest, Sha256};
-use sqlx::Row;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncSeekExt, BufReader};
+use sqlx::AnyConnection;
 
 use super::queue_log::{QueueEvent, parse_line};
+use crate::pbx::tail::{self, ImportError, ImportReport, LineFormat, LineKey, Stored};
 
-/// Lines stored per transaction.
-const BATCH_LINES: usize = 5_000;
+/// The queue_log format for `pbx::tail`. Each PBX's queue_log is imported under its own
+/// source name (e.g. `pbx1/queue_log`).
+struct QueueLogFormat;
 
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct ImportReport {
-    pub imported: u64,
-    /// Lines that could not be parsed: (byte offset, reason). They are passed over, not retried.
-    pub rejected: Vec<(u64, String)>,
-    /// The file was not the one of the checkpoint (rotated or replaced): read from its start.
-    pub restarted: bool,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ImportError {
-    #[error("cannot read {path}: {source}")]
-    Read { path: String, source: std::io::Error },
-    #[error(transparent)]
-    Database(#[from] sqlx::Error),
+impl LineFormat for QueueLogFormat {
+    async fn store(&self, conn: &mut AnyConnection, key: &LineKey<'_>, line: &str) -> Result<Stored, sqlx::Error> {
+        let parsed = match parse_line(line) {
+            Ok(parsed) => parsed,
+            Err(error) => return Ok(Stored::Rejected(error.to_string())),
+        };
+        let figures = Figures::of(&parsed.event);
+        let mut fields = line.splitn(6, '|');
+        let event_name = fields.nth(4).unwrap_or_default();
+        let data = fields.next().unwrap_or_default();
+        let inserted = sqlx::query(
+            "INSERT INTO queue_log_events (source, file_id, line_offset, time_ms, call_id, queue, \
+               agent, event, data, hold_secs, talk_secs, wait_secs, position, original_position) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+             ON CONFLICT (source, file_id, line_offset) DO NOTHING",
+        )
+        .bind(key.source)
+        .bind(key.file_id)
+        .bind(key.offset as i64)
+        .bind(parsed.time * 1000)
+        .bind(&parsed.call_id)
+        .bind(&parsed.queue)
+        .bind(&parsed.agent)
+        .bind(event_name)
+        .bind(data)
+        .bind(figures.hold_secs)
+        .bind(figures.talk_secs)
+        .bind(figures.wait_secs)
+        .bind(figures.position)
+        .bind(figures.original_position)
+        .execute(&mut *conn)
+        .await?;
+        Ok(if inserted.rows_affected() > 0 { Stored::Inserted } else { Stored::AlreadyThere })
+    }
 }
 
 pub async fn import_queue_log(db: &Db, source: &str, path: &Path, now_ms: i64) -> Result<ImportReport, ImportError> {
-    let read_error = |source: std::io::Error| ImportError::Read { path: path.display().to_string(), source };
-    let mut report = ImportReport::default();
-    let file = match tokio::fs::File::open(path).await {
-        Ok(file) => file,
-        // Not written yet (Asterisk creates it with the first event): nothing to do.
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(report),
-        Err(error) => return Err(read_error(error)),
-    };
-    let length = file.metadata().await.map_err(read_error)?.len();
-    let mut reader = BufReader::new(file);
-    let mut first_line = Vec::new();
-    reader.read_until(b'\n', &mut first_line).await.map_err(read_error)?;
-    if !first_line.ends_with(b"\n") {
-        return Ok(report);
-    }
-    let file_id = hex(&Sha256::digest(&first_line));
-
-    let checkpoint = sqlx::query("SELECT file_id, byte_offset FROM import_checkpoints WHERE source = $1")
-        .bind(source)
-        .fetch_optional(db.pool())
-        .await?;
-    let mut offset = match checkpoint {
-        Some(row) => {
-            let (id, at): (String, i64) = (row.try_get("file_id")?, row.try_get("byte_offset")?);
-            if id == file_id && at as u64 <= length {
-                at as u64
-            } else {
-                report.restarted = true;
-                0
-            }
-        }
-        None => 0,
-    };
-    reader.seek(SeekFrom::Start(offset)).await.map_err(read_error)?;
-
-    let mut rest = Vec::new();
-    reader.read_to_end(&mut rest).await.map_err(read_error)?;
-    // Only complete lines: a line being written stays for the next call.
-    let complete = rest.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let mut lines = Vec::new();
-    let mut at = offset;
-    for raw in rest[..complete].split_inclusive(|&b| b == b'\n') {
-        lines.push((at, String::from_utf8_lossy(raw).into_owned()));
-        at += raw.len() as u64;
-    }
-    for batch in lines.chunks(BATCH_LINES) {
-        let mut tx = db.pool().begin().await?;
-        for (line_offset, line) in batch {
-            if line.trim().is_empty() {
-                continue;
-            }
-            match parse_line(line) {
-                Ok(parsed) => {
-                    let figures = Figures::of(&parsed.event);
-                    let fixed_fields = 5;
-                    let data = line.trim_end_matches(['\r', '\n']).splitn(fixed_fields + 1, '|').nth(fixed_fields).unwrap_or("");
-                    let event_name = line.split('|').nth(4).unwrap_or_default();
-                    let inserted = sqlx::query(
-                        "INSERT INTO queue_log_events (source, file_id, line_offset, time_ms, call_id, queue, \
-                           agent, event, data, hold_secs, talk_secs, wait_secs, position, original_position) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-                         ON CONFLICT (source, file_id, line_offset) DO NOTHING",
-                    )
-                    .bind(source)
-                    .bind(&file_id)
-                    .bind(*line_offset as i64)
-                    .bind(parsed.time * 1000)
-                    .bind(&parsed.call_id)
-                    .bind(&parsed.queue)
-                    .bind(&parsed.agent)
-                    .bind(event_name)
-                    .bind(data)
-                    .bind(figures.hold_secs)
-                    .bind(figures.talk_secs)
-                    .bind(figures.wait_secs)
-                    .bind(figures.position)
-                    .bind(figures.original_position)
-                    .execute(&mut *tx)
-                    .await?;
-                    report.imported += inserted.rows_affected();
-                }
-                Err(error) => report.rejected.push((*line_offset, error.to_string())),
-            }
-        }
-        offset = batch.last().map_or(offset, |(o, l)| o + l.len() as u64);
-        sqlx::query(
-            "INSERT INTO import_checkpoints (source, file_id, byte_offset, updated_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (source) DO UPDATE SET file_id = excluded.file_id, byte_offset = excluded.byte_offset, \
-             updated_at = excluded.updated_at",
-        )
-        .bind(source)
-        .bind(&file_id)
-        .bind(offset as i64)
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-    }
-    if report.restarted {
-        tracing::info!(source, path = %path.display(), "queue_log was rotated or replaced: reading the new file from its start");
-    }
-    for (line_offset, reason) in &report.rejected {
-        tracing::warn!(source, line_offset, %reason, "queue_log line rejected");
-    }
-    Ok(report)
+    tail::import(db, source, path, now_ms, &QueueLogFormat).await
 }
 
 /// The figures the statistics read, pulled out of the event.
@@ -175,15 +84,12 @@ impl Figures {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use std::io::Write;
 
     use app::db::testing::each_backend;
+    use sqlx::Row;
 
     use super::*;
 

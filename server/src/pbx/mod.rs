@@ -2,4 +2,6 @@
 //! connection per PBX, the config renderer and the simulator).
 
 pub mod ami;
+pub mod cdr;
 pub mod client;
+pub mod tail;
