@@ -1,10 +1,12 @@
 //! Data functions for users. Each takes a `TenantScope` and touches only that tenant's rows.
 
+use std::collections::HashMap;
+
 use sqlx::{AnyConnection, Row};
 
 use super::{MAX_NAME_CHARS, NewUser, UserSummary, UserUpdate};
 use crate::auth::guard::TenantScope;
-use crate::auth::{ProfileKind, password, sessions, validate_login, validate_new_password};
+use crate::auth::{ProfileKind, password, validate_login, validate_new_password};
 use crate::db::{Db, flag};
 use crate::error::{AppError, Field, Problem, required_text};
 
@@ -16,19 +18,36 @@ pub async fn list(db: &Db, scope: TenantScope) -> Result<Vec<UserSummary>, AppEr
     .bind(scope.tenant_id())
     .fetch_all(db.pool())
     .await?;
-    let mut users = Vec::with_capacity(rows.len());
-    for row in rows {
-        let id: i64 = row.try_get("id")?;
-        users.push(UserSummary {
-            id,
-            login: row.try_get("login")?,
-            first_name: row.try_get("first_name")?,
-            last_name: row.try_get("last_name")?,
-            active: row.try_get::<i64, _>("active")? != 0,
-            profiles: sessions::profiles_of(db, id).await?,
-        });
+    // All the tenant's profile assignments in one query, not one per user.
+    let mut profiles: HashMap<i64, Vec<ProfileKind>> = HashMap::new();
+    for row in sqlx::query(
+        "SELECT up.user_id, p.kind FROM user_profiles up \
+         JOIN profiles p ON p.id = up.profile_id JOIN users u ON u.id = up.user_id \
+         WHERE u.tenant_id = $1",
+    )
+    .bind(scope.tenant_id())
+    .fetch_all(db.pool())
+    .await?
+    {
+        if let Some(kind) = ProfileKind::from_code(&row.try_get::<String, _>("kind")?) {
+            profiles.entry(row.try_get("user_id")?).or_default().push(kind);
+        }
     }
-    Ok(users)
+    rows.iter()
+        .map(|row| {
+            let id: i64 = row.try_get("id")?;
+            let mut kinds = profiles.remove(&id).unwrap_or_default();
+            kinds.sort();
+            Ok(UserSummary {
+                id,
+                login: row.try_get("login")?,
+                first_name: row.try_get("first_name")?,
+                last_name: row.try_get("last_name")?,
+                active: row.try_get::<i64, _>("active")? != 0,
+                profiles: kinds,
+            })
+        })
+        .collect()
 }
 
 /// Creates a user in the scope's tenant; all-or-nothing.
