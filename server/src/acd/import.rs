@@ -170,6 +170,29 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_large_file_is_imported_in_several_transactions() {
+        for db in each_backend().await {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("queue_log");
+            let lines = 12_345;
+            let mut text = String::new();
+            for n in 0..lines {
+                text.push_str(&format!("{}|{n}.1|support|NONE|ENTERQUEUE||0600000000|1\n", 1795328000 + n));
+            }
+            std::fs::write(&path, &text).unwrap();
+            let report = import_queue_log(&db, "pbx", &path, 0).await.unwrap();
+            assert_eq!(report.imported, lines as u64);
+            let offset: i64 = sqlx::query("SELECT byte_offset FROM import_checkpoints WHERE source = 'pbx'")
+                .fetch_one(db.pool())
+                .await
+                .unwrap()
+                .get("byte_offset");
+            assert_eq!(offset as usize, text.len(), "the checkpoint ends at the end of the file");
+            assert_eq!(total(&db).await, lines);
+        }
+    }
+
+    #[tokio::test]
     async fn a_missing_file_is_not_an_error() {
         for db in each_backend().await {
             let report = import_queue_log(&db, "pbx", Path::new("/nonexistent/queue_log"), 0).await.unwrap();

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
-use tokio::sync::{Mutex, broadcast, mpsc, oneshot, watch};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio_util::codec::Framed;
 
 use super::ami::{AmiCodec, Frame, Kind, Message};
@@ -151,8 +151,6 @@ struct Pending {
     list: Option<Reply>,
 }
 
-type PendingMap = Arc<Mutex<HashMap<String, Pending>>>;
-
 async fn run(
     config: AmiConfig,
     mut requests: mpsc::Receiver<Request>,
@@ -238,7 +236,8 @@ async fn session(
     let _ = state.send(ConnectionState::Connected);
     let _ = events.send(BridgeEvent::Connected);
 
-    let pending: PendingMap = Arc::default();
+    // Only this loop touches the actions in flight: no lock needed.
+    let mut pending: HashMap<String, Pending> = HashMap::new();
     let (mut sink, mut stream) = framed.split();
     let mut ping = tokio::time::interval(config.ping_interval);
     ping.tick().await;
@@ -248,7 +247,7 @@ async fn session(
             request = requests.recv() => {
                 let Some(request) = request else { break SessionEnd::ClientGone };
                 let id = request.action.action_id().unwrap_or_default().to_string();
-                pending.lock().await.insert(id.clone(), Pending { reply: request.reply, list: None });
+                pending.insert(id, Pending { reply: request.reply, list: None });
                 if let Err(error) = sink.send(request.action).await {
                     break SessionEnd::Failed { reason: error.to_string(), was_connected: true };
                 }
@@ -259,7 +258,7 @@ async fn session(
                         ping_outstanding = false;
                         continue;
                     }
-                    dispatch(message, &pending, events).await;
+                    dispatch(message, &mut pending, events);
                 }
                 Some(Ok(Frame::Banner(_))) => {}
                 Some(Err(error)) => break SessionEnd::Failed { reason: error.to_string(), was_connected: true },
@@ -278,17 +277,15 @@ async fn session(
         }
     };
     // Whatever was in flight will not be answered on this connection.
-    for (_, waiting) in pending.lock().await.drain() {
+    for (_, waiting) in pending.drain() {
         let _ = waiting.reply.send(Err(ActionError::ConnectionLost));
     }
     end
 }
 
 /// Routes one message: to the action it answers, to the list it belongs to, or to subscribers.
-async fn dispatch(message: Message, pending: &PendingMap, events: &broadcast::Sender<BridgeEvent>) {
-    let mut pending = pending.lock().await;
+fn dispatch(message: Message, pending: &mut HashMap<String, Pending>, events: &broadcast::Sender<BridgeEvent>) {
     let Some(id) = message.action_id().map(str::to_string) else {
-        drop(pending);
         let _ = events.send(BridgeEvent::Event(Arc::new(message)));
         return;
     };
@@ -312,7 +309,6 @@ async fn dispatch(message: Message, pending: &PendingMap, events: &broadcast::Se
             }
         }
         _ => {
-            drop(pending);
             let _ = events.send(BridgeEvent::Event(Arc::new(message)));
         }
     }

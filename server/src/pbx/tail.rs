@@ -12,7 +12,7 @@ use std::path::Path;
 use app::db::Db;
 use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Row};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncSeekExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncSeekExt, BufReader};
 
 /// Lines stored per transaction.
 const BATCH_LINES: usize = 5_000;
@@ -99,20 +99,30 @@ pub async fn import<F: LineFormat + Sync>(
         None => 0,
     };
     reader.seek(SeekFrom::Start(offset)).await.map_err(read_error)?;
-    let mut rest = Vec::new();
-    reader.read_to_end(&mut rest).await.map_err(read_error)?;
-    // Only complete lines: a line being written stays for the next call.
-    let complete = rest.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let mut lines = Vec::new();
-    let mut at = offset;
-    for raw in rest[..complete].split_inclusive(|&b| b == b'\n') {
-        lines.push((at, String::from_utf8_lossy(raw).into_owned()));
-        at += raw.len() as u64;
-    }
 
-    for batch in lines.chunks(BATCH_LINES) {
+    // Stream the new lines in batches: a first import of a large file never sits in memory.
+    let mut batch: Vec<(u64, String)> = Vec::with_capacity(BATCH_LINES);
+    let mut raw = Vec::new();
+    let mut at_end = false;
+    while !at_end {
+        batch.clear();
+        let mut batch_end = offset;
+        while batch.len() < BATCH_LINES {
+            raw.clear();
+            let read = reader.read_until(b'\n', &mut raw).await.map_err(read_error)?;
+            // Only complete lines: a line being written stays for the next call.
+            if read == 0 || !raw.ends_with(b"\n") {
+                at_end = true;
+                break;
+            }
+            batch.push((batch_end, String::from_utf8_lossy(&raw).into_owned()));
+            batch_end += read as u64;
+        }
+        if batch.is_empty() {
+            break;
+        }
         let mut tx = db.pool().begin().await?;
-        for (line_offset, line) in batch {
+        for (line_offset, line) in &batch {
             let text = line.trim_end_matches(['\r', '\n']);
             if text.trim().is_empty() {
                 continue;
@@ -124,7 +134,7 @@ pub async fn import<F: LineFormat + Sync>(
                 Stored::Rejected(reason) => report.rejected.push((*line_offset, reason)),
             }
         }
-        offset = batch.last().map_or(offset, |(o, l)| o + l.len() as u64);
+        offset = batch_end;
         sqlx::query(
             "INSERT INTO import_checkpoints (source, file_id, byte_offset, updated_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (source) DO UPDATE SET file_id = excluded.file_id, byte_offset = excluded.byte_offset, \
