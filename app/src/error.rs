@@ -27,6 +27,12 @@ pub enum AppError {
     Duplicate { field: Field },
     #[error("not found")]
     NotFound,
+    /// The PBX connection behind the action is down (or no PBX is configured).
+    #[error("PBX not connected")]
+    PbxNotConnected,
+    /// Asterisk answered the action with an error; its message is shown as sent.
+    #[error("PBX refused: {0}")]
+    PbxRefused(String),
     #[error("internal error")]
     Internal,
     /// The request never reached the server function or its answer could not be read.
@@ -48,6 +54,23 @@ pub enum Field {
     Currency,
     TimeZone,
     Profiles,
+    OwnPhone,
+    QueueName,
+    Description,
+    Strategy,
+    MusicClass,
+    AgentAnnounce,
+    WrapUp,
+    RingTimeout,
+    MaxWait,
+    AnnounceFrequency,
+    PeriodicAnnounce,
+    AnnounceHoldTime,
+    AnnouncePosition,
+    ServiceLevel,
+    Pbx,
+    Penalty,
+    Agent,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,6 +85,10 @@ pub enum Problem {
     NotAssignable,
     SameAsLogin,
     OwnAccount,
+    BadFormat,
+    OutOfRange { min: u32, max: u32 },
+    NoPhone,
+    NotInCall,
 }
 
 impl AppError {
@@ -79,6 +106,8 @@ impl AppError {
             AppError::Invalid { .. } => 422,
             AppError::TooManyAttempts => 429,
             AppError::Internal => 500,
+            AppError::PbxNotConnected => 503,
+            AppError::PbxRefused(_) => 502,
             AppError::Transport(_) => 502,
         }
     }
@@ -93,6 +122,10 @@ impl AppError {
             AppError::TooManyAttempts => td_string!(locale, error_too_many_attempts).to_string(),
             AppError::NotFound => td_string!(locale, error_not_found).to_string(),
             AppError::Internal => td_string!(locale, error_internal).to_string(),
+            AppError::PbxNotConnected => td_string!(locale, error_pbx_not_connected).to_string(),
+            AppError::PbxRefused(message) => {
+                fill(td_string!(locale, error_pbx_refused), &[("message", message)])
+            }
             AppError::Transport(_) => td_string!(locale, error_transport).to_string(),
             AppError::Duplicate { field } => {
                 fill(td_string!(locale, error_duplicate), &[("field", &field.label(locale))])
@@ -119,6 +152,23 @@ impl Field {
             Field::Currency => td_string!(locale, field_currency),
             Field::TimeZone => td_string!(locale, field_time_zone),
             Field::Profiles => td_string!(locale, field_profiles),
+            Field::OwnPhone => td_string!(locale, field_own_phone),
+            Field::QueueName => td_string!(locale, field_queue_name),
+            Field::Description => td_string!(locale, field_description),
+            Field::Strategy => td_string!(locale, field_strategy),
+            Field::MusicClass => td_string!(locale, field_music_class),
+            Field::AgentAnnounce => td_string!(locale, field_agent_announce),
+            Field::WrapUp => td_string!(locale, field_wrapup),
+            Field::RingTimeout => td_string!(locale, field_ring_timeout),
+            Field::MaxWait => td_string!(locale, field_max_wait),
+            Field::AnnounceFrequency => td_string!(locale, field_announce_frequency),
+            Field::PeriodicAnnounce => td_string!(locale, field_periodic_announce),
+            Field::AnnounceHoldTime => td_string!(locale, field_announce_holdtime),
+            Field::AnnouncePosition => td_string!(locale, field_announce_position),
+            Field::ServiceLevel => td_string!(locale, field_service_level),
+            Field::Pbx => td_string!(locale, field_pbx),
+            Field::Penalty => td_string!(locale, field_penalty),
+            Field::Agent => td_string!(locale, field_agent),
         }
         .to_string()
     }
@@ -137,6 +187,13 @@ impl Problem {
             Problem::NotAssignable => td_string!(locale, problem_not_assignable).to_string(),
             Problem::SameAsLogin => td_string!(locale, problem_same_as_login).to_string(),
             Problem::OwnAccount => td_string!(locale, problem_own_account).to_string(),
+            Problem::BadFormat => td_string!(locale, problem_bad_format).to_string(),
+            Problem::OutOfRange { min, max } => fill(
+                td_string!(locale, problem_out_of_range),
+                &[("min", &min.to_string()), ("max", &max.to_string())],
+            ),
+            Problem::NoPhone => td_string!(locale, problem_no_phone).to_string(),
+            Problem::NotInCall => td_string!(locale, problem_not_in_call).to_string(),
         }
     }
 }

@@ -50,8 +50,51 @@ enum Command {
     /// Administer tenants.
     #[command(subcommand)]
     Tenant(TenantCommand),
-    /// Seed demo tenants with one user per profile, print their logins, and serve.
+    /// Seed demo tenants with one user per profile, start the PBX simulator, print the
+    /// logins, and serve.
     Demo(DemoArgs),
+    /// Simulators of the outside world, for demos and tests.
+    #[command(subcommand)]
+    Sim(SimCommand),
+}
+
+#[derive(Subcommand)]
+enum SimCommand {
+    /// An Asterisk PBX: AMI on TCP, generated queue traffic, queue_log and Master.csv files.
+    Pbx(SimPbxArgs),
+}
+
+#[derive(Args)]
+pub struct SimPbxArgs {
+    /// Address and port of the simulated manager interface (Asterisk's default is 5038).
+    #[arg(long, env = "RELAIS_SIM_LISTEN", default_value = "127.0.0.1:5038")]
+    listen: SocketAddr,
+    #[arg(long, env = "RELAIS_SIM_USERNAME", default_value = "relais")]
+    username: String,
+    /// The manager secret Relais must log in with.
+    #[arg(long, env = "RELAIS_SIM_SECRET")]
+    secret: String,
+    /// New callers per minute over all queues.
+    #[arg(long, default_value_t = 6.0)]
+    calls_per_minute: f64,
+    /// Mean talk time in seconds.
+    #[arg(long, default_value_t = 45.0)]
+    talk_secs: f64,
+    /// Mean caller patience before abandoning, in seconds.
+    #[arg(long, default_value_t = 90.0)]
+    patience_secs: f64,
+    /// Callers waiting this long leave the queue (EXITWITHTIMEOUT).
+    #[arg(long, default_value_t = 300)]
+    max_wait_secs: u64,
+    /// Where to append the queue_log.
+    #[arg(long)]
+    queue_log: Option<PathBuf>,
+    /// Where to append the CDR (cdr_csv's Master.csv).
+    #[arg(long)]
+    cdr_csv: Option<PathBuf>,
+    /// Seed of the traffic generator (same seed, same traffic shape).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
 }
 
 #[derive(Args, Clone)]
@@ -89,6 +132,54 @@ pub struct ServeArgs {
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "RELAIS_MAX_REQUEST_BYTES", default_value_t = 1_048_576)]
     pub max_request_bytes: usize,
+    /// Asterisk manager connections, comma-separated: `NAME=USER:SECRET@HOST:PORT` (NAME may be
+    /// left out for one PBX; it is then `main`).
+    #[arg(long = "pbx", env = "RELAIS_PBX", value_delimiter = ',', value_parser = parse_pbx)]
+    pub pbx: Vec<PbxSpec>,
+    /// queue_log files to import, comma-separated `PBX=PATH`.
+    #[arg(long = "queue-log", env = "RELAIS_QUEUE_LOG", value_delimiter = ',', value_parser = parse_file)]
+    pub queue_logs: Vec<(String, PathBuf)>,
+    /// CDR files (cdr_csv's Master.csv) to import, comma-separated `PBX=PATH`.
+    #[arg(long = "cdr-csv", env = "RELAIS_CDR_CSV", value_delimiter = ',', value_parser = parse_file)]
+    pub cdr_files: Vec<(String, PathBuf)>,
+    /// The PBX's local time zone, in which Master.csv writes its times.
+    #[arg(long, env = "RELAIS_PBX_TIME_ZONE", default_value = "Europe/Paris")]
+    pub pbx_time_zone: String,
+    /// How often the queue_log and CDR files are read for new lines, in milliseconds.
+    #[arg(long, env = "RELAIS_IMPORT_INTERVAL_MS", default_value_t = 2000)]
+    pub import_interval_ms: u64,
+}
+
+/// One Asterisk manager connection from the configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PbxSpec {
+    pub name: String,
+    pub username: String,
+    pub secret: String,
+    pub address: String,
+}
+
+pub fn parse_pbx(text: &str) -> Result<PbxSpec, String> {
+    let form = "expected NAME=USER:SECRET@HOST:PORT";
+    let (name, rest) = match text.split_once('=') {
+        Some((name, rest)) if !name.contains([':', '@']) => (name.trim(), rest),
+        _ => (app::acd::queues::DEFAULT_PBX, text),
+    };
+    let (credentials, address) = rest.rsplit_once('@').ok_or(form)?;
+    let (username, secret) = credentials.split_once(':').ok_or(form)?;
+    if name.is_empty() || username.is_empty() || !address.contains(':') {
+        return Err(form.into());
+    }
+    Ok(PbxSpec { name: name.into(), username: username.into(), secret: secret.into(), address: address.trim().into() })
+}
+
+fn parse_file(text: &str) -> Result<(String, PathBuf), String> {
+    match text.split_once('=') {
+        Some((pbx, path)) if !pbx.trim().is_empty() && !path.trim().is_empty() => {
+            Ok((pbx.trim().to_string(), PathBuf::from(path.trim())))
+        }
+        _ => Ok((app::acd::queues::DEFAULT_PBX.to_string(), PathBuf::from(text.trim()))),
+    }
 }
 
 impl ServeArgs {
@@ -174,6 +265,9 @@ fn parse_profile(code: &str) -> Result<ProfileKind, String> {
 
 impl Cli {
     pub async fn run(self, started: Instant) -> anyhow::Result<()> {
+        if let Command::Sim(SimCommand::Pbx(args)) = self.command {
+            return sim_pbx(args).await;
+        }
         let db = self.database.connect().await?;
         match self.command {
             Command::Migrate => {
@@ -181,11 +275,13 @@ impl Cli {
                 Ok(())
             }
             Command::Serve(args) => serve::serve(db, args, started, None).await,
-            Command::Demo(args) => {
-                let banner = demo::seed(&db, &args.password).await?;
-                let banner = demo::banner(&args.serve.public_url(), &args.password, &banner);
+            Command::Demo(mut args) => {
+                let logins = demo::seed(&db, &args.password).await?;
+                let simulator = demo::start_pbx(&self.database.data_dir, &mut args.serve).await?;
+                let banner = demo::banner(&args.serve.public_url(), &args.password, &logins, &simulator);
                 serve::serve(db, args.serve, started, Some(banner)).await
             }
+            Command::Sim(_) => unreachable!("handled before connecting to the database"),
             Command::User(UserCommand::Create { login, first_name, last_name, tenant, profiles }) => {
                 let tenant_id = match tenant {
                     None => 1,
@@ -194,7 +290,7 @@ impl Cli {
                         .map_err(describe)?
                         .with_context(|| format!("no tenant named `{name}`"))?,
                 };
-                let user = NewUser { login, first_name, last_name, password: read_password()?, profiles };
+                let user = NewUser { login, first_name, last_name, password: read_password()?, profiles, own_phone: String::new() };
                 let id = users::store::create(&db, TenantScope::trusted(tenant_id), &user, now_ms())
                     .await
                     .map_err(describe)?;
@@ -219,6 +315,7 @@ impl Cli {
                         last_name: admin_last_name,
                         password: read_password()?,
                         profiles: vec![],
+                        own_phone: String::new(),
                     },
                 };
                 let id = tenants::store::create(&db, &tenant, now_ms()).await.map_err(describe)?;
@@ -267,6 +364,24 @@ fn describe(error: app::error::AppError) -> anyhow::Error {
     anyhow::anyhow!(error.message(app::i18n::Locale::en))
 }
 
+async fn sim_pbx(args: SimPbxArgs) -> anyhow::Result<()> {
+    use server::pbx::sim;
+    let config = sim::SimConfig {
+        calls_per_minute: args.calls_per_minute,
+        talk_secs: args.talk_secs,
+        patience_secs: args.patience_secs,
+        max_wait_secs: args.max_wait_secs,
+        queue_log: args.queue_log,
+        cdr_csv: args.cdr_csv,
+        seed: args.seed,
+        ..sim::SimConfig::demo(&args.username, &args.secret)
+    };
+    let simulator = sim::start(config, args.listen).await?;
+    println!("PBX simulator: AMI on {} (user {})", simulator.address, args.username);
+    tokio::signal::ctrl_c().await.context("cannot wait for Ctrl-C")?;
+    Ok(())
+}
+
 fn read_password() -> anyhow::Result<String> {
     if let Ok(password) = std::env::var("RELAIS_USER_PASSWORD") {
         return Ok(password);
@@ -288,6 +403,18 @@ mod tests {
     fn database_passwords_are_redacted() {
         assert_eq!(redact("postgres://relais:s3cret@db:5432/relais"), "postgres://relais:***@db:5432/relais");
         assert_eq!(redact("sqlite://data/relais.db"), "sqlite://data/relais.db");
+    }
+
+    #[test]
+    fn pbx_connections_read_from_one_line() {
+        assert_eq!(
+            parse_pbx("relais:s3cr@t@10.0.0.5:5038"),
+            Ok(PbxSpec { name: "main".into(), username: "relais".into(), secret: "s3cr@t".into(), address: "10.0.0.5:5038".into() })
+        );
+        assert_eq!(parse_pbx("paris=ami:x@pbx1:5038").unwrap().name, "paris");
+        assert!(parse_pbx("no-credentials@pbx:5038").is_err());
+        assert_eq!(parse_file("paris=/var/log/asterisk/queue_log").unwrap().0, "paris");
+        assert_eq!(parse_file("/var/log/asterisk/queue_log").unwrap().0, "main");
     }
 
     #[test]

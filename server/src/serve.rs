@@ -2,9 +2,11 @@
 //! check, security headers, a request size limit, and the session clean-up job.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use app::acd::bridge::AcdBridge;
 use app::auth::guard::AuthSettings;
 use app::db::{Db, now_ms};
 use app::{App, shell};
@@ -17,11 +19,18 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
+use server::acd::bridge::Bridge;
+use server::acd::import::import_queue_log;
+use server::pbx::cdr::import_cdr;
+use server::pbx::client::AmiConfig;
+
 use crate::cli::ServeArgs;
 
 pub async fn serve(db: Db, args: ServeArgs, started: Instant, banner: Option<String>) -> anyhow::Result<()> {
     let auth = args.auth_settings();
-    let router = router(db.clone(), auth.clone(), &args);
+    let bridge = start_bridge(&args);
+    let router = router(db.clone(), auth.clone(), bridge, &args);
+    start_imports(&db, &args)?;
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("cannot listen on {}", args.addr))?;
@@ -41,7 +50,48 @@ pub async fn serve(db: Db, args: ServeArgs, started: Instant, banner: Option<Str
         .context("server error")
 }
 
-pub fn router(db: Db, auth: AuthSettings, args: &ServeArgs) -> Router {
+/// The telephony bridge when PBX connections are configured.
+fn start_bridge(args: &ServeArgs) -> Option<Arc<dyn AcdBridge>> {
+    if args.pbx.is_empty() {
+        return None;
+    }
+    let configs = args
+        .pbx
+        .iter()
+        .map(|pbx| (pbx.name.clone(), AmiConfig::new(pbx.address.clone(), pbx.username.clone(), pbx.secret.clone())))
+        .collect();
+    Some(Arc::new(Bridge::start(configs)))
+}
+
+/// Tails each configured queue_log and Master.csv into the database, every interval.
+fn start_imports(db: &Db, args: &ServeArgs) -> anyhow::Result<()> {
+    if args.queue_logs.is_empty() && args.cdr_files.is_empty() {
+        return Ok(());
+    }
+    let zone = jiff::tz::TimeZone::get(&args.pbx_time_zone)
+        .with_context(|| format!("unknown PBX time zone {}", args.pbx_time_zone))?;
+    let (db, queue_logs, cdr_files) = (db.clone(), args.queue_logs.clone(), args.cdr_files.clone());
+    let interval = Duration::from_millis(args.import_interval_ms.max(100));
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(interval);
+        loop {
+            tick.tick().await;
+            for (pbx, path) in &queue_logs {
+                if let Err(error) = import_queue_log(&db, &format!("{pbx}:queue_log"), path, now_ms()).await {
+                    tracing::warn!(%pbx, path = %path.display(), %error, "queue_log import failed");
+                }
+            }
+            for (pbx, path) in &cdr_files {
+                if let Err(error) = import_cdr(&db, &format!("{pbx}:cdr"), path, zone.clone(), now_ms()).await {
+                    tracing::warn!(%pbx, path = %path.display(), %error, "CDR import failed");
+                }
+            }
+        }
+    });
+    Ok(())
+}
+
+pub fn router(db: Db, auth: AuthSettings, bridge: Option<Arc<dyn AcdBridge>>, args: &ServeArgs) -> Router {
     let options = LeptosOptions::builder()
         .output_name("relais")
         .site_root(args.site_root.as_str())
@@ -55,6 +105,9 @@ pub fn router(db: Db, auth: AuthSettings, args: &ServeArgs) -> Router {
         move || {
             provide_context(db.clone());
             provide_context(auth.clone());
+            if let Some(bridge) = &bridge {
+                provide_context(bridge.clone());
+            }
         }
     };
     let health_db = db.clone();

@@ -1,5 +1,10 @@
-//! Automatic call distribution: the live state of queues as supervisors see it. The server's
-//! telephony bridge builds it from AMI events; the dashboard (to come) renders it.
+//! Automatic call distribution: queues as data, the live state of queues as supervisors see it
+//! (built by the server's telephony bridge from AMI events), the live dashboard and its actions.
+
+pub mod live;
+pub mod queues;
+#[cfg(feature = "ssr")]
+pub mod bridge;
 
 use serde::{Deserialize, Serialize};
 
@@ -30,9 +35,38 @@ pub struct MemberLive {
     pub calls_taken: u64,
     /// When the status or pause state last changed (Unix ms), for "time in state".
     pub state_since_ms: i64,
-    /// Queue calls this member completed while we watched, and their total talk time.
+    /// Queue calls this member completed today, and their total talk time.
     pub received_count: u64,
     pub received_talk_secs: u64,
+    /// Calls the member's phone placed today (not queue calls), and their total duration.
+    pub made_count: u64,
+    pub made_secs: u64,
+    /// The member's current channel, when on a call: what recording applies to.
+    pub channel: Option<String>,
+    pub recording: bool,
+}
+
+/// One PBX connection as supervisors see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PbxLive {
+    pub name: String,
+    pub state: PbxState,
+    pub queues: Vec<QueueLive>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PbxState {
+    Connecting,
+    Connected,
+    /// Lost; retrying. After a few failed attempts in a row it is shown as unreachable.
+    Reconnecting { attempt: u32 },
+    Unreachable { attempt: u32 },
+}
+
+impl PbxState {
+    pub fn from_attempts(attempt: u32) -> PbxState {
+        if attempt >= 3 { PbxState::Unreachable { attempt } } else { PbxState::Reconnecting { attempt } }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -193,6 +193,8 @@ mod tests {
             tenant_name: "T".into(),
             is_operator,
             profiles,
+            own_phone: String::new(),
+            queues: vec![],
         }
     }
 

@@ -104,15 +104,28 @@ pub enum Permission {
     ManageTenants,
     /// Manage the users of one's own tenant (the operator: of any tenant).
     ManageUsers,
+    /// Create, edit and delete ACD queues and choose their supervisors and agents.
+    ManageQueues,
+    /// Open the live ACD dashboard (for the queues one supervises; administrators: all).
+    SuperviseQueues,
+    /// Read the ACD statistics (of the queues one supervises; administrators and statistics: all).
+    AcdStatistics,
 }
 
 impl Permission {
     pub fn granted_by(self, kind: ProfileKind) -> bool {
         match self {
             Permission::ManageTenants => kind == ProfileKind::OperatorAdmin,
-            Permission::ManageUsers => {
+            Permission::ManageUsers | Permission::ManageQueues => {
                 matches!(kind, ProfileKind::OperatorAdmin | ProfileKind::ClientAdmin)
             }
+            Permission::SuperviseQueues => {
+                matches!(kind, ProfileKind::OperatorAdmin | ProfileKind::ClientAdmin | ProfileKind::Supervisor)
+            }
+            Permission::AcdStatistics => matches!(
+                kind,
+                ProfileKind::OperatorAdmin | ProfileKind::ClientAdmin | ProfileKind::Supervisor | ProfileKind::Statistics
+            ),
         }
     }
 }
@@ -128,9 +141,40 @@ pub struct SessionUser {
     pub tenant_name: String,
     pub is_operator: bool,
     pub profiles: Vec<ProfileKind>,
+    /// The user's phone as an Asterisk interface; empty when none.
+    pub own_phone: String,
+    /// The queues whose supervisor or agent profile the user holds.
+    pub queues: Vec<QueueMembership>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum QueueRole {
+    Supervisor,
+    Agent,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueMembership {
+    pub queue_id: i64,
+    pub queue: String,
+    pub role: QueueRole,
 }
 
 impl SessionUser {
+    /// Administrators see every queue of their tenant; others only those they hold a role in.
+    pub fn sees_all_queues(&self) -> bool {
+        self.profiles.iter().any(|&kind| matches!(kind, ProfileKind::OperatorAdmin | ProfileKind::ClientAdmin))
+    }
+
+    /// Statistics readers see the figures of every queue of their tenant.
+    pub fn reads_all_queue_statistics(&self) -> bool {
+        self.sees_all_queues() || self.profiles.contains(&ProfileKind::Statistics)
+    }
+
+    pub fn supervises(&self, queue_id: i64) -> bool {
+        self.queues.iter().any(|m| m.queue_id == queue_id && m.role == QueueRole::Supervisor)
+    }
+
     pub fn display_name(&self) -> String {
         format!("{} {}", self.first_name, self.last_name)
     }

@@ -8,7 +8,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use super::{ProfileKind, SessionUser};
+use super::{ProfileKind, QueueMembership, QueueRole, SessionUser};
 use crate::db::Db;
 use crate::error::AppError;
 
@@ -128,7 +128,7 @@ pub async fn resolve(
 pub async fn load_active_user(db: &Db, user_id: i64) -> Result<Option<SessionUser>, AppError> {
     let Some(row) = sqlx::query(
         "SELECT u.id, u.login, u.first_name, u.last_name, u.tenant_id, t.name AS tenant_name, \
-                t.is_operator \
+                t.is_operator, u.own_phone \
          FROM users u JOIN tenants t ON t.id = u.tenant_id \
          WHERE u.id = $1 AND u.active = 1 AND t.active = 1",
     )
@@ -139,6 +139,7 @@ pub async fn load_active_user(db: &Db, user_id: i64) -> Result<Option<SessionUse
         return Ok(None);
     };
     let profiles = profiles_of(db, user_id).await?;
+    let queues = queue_memberships(db, user_id).await?;
     Ok(Some(SessionUser {
         user_id: row.try_get("id")?,
         login: row.try_get("login")?,
@@ -148,7 +149,37 @@ pub async fn load_active_user(db: &Db, user_id: i64) -> Result<Option<SessionUse
         tenant_name: row.try_get("tenant_name")?,
         is_operator: row.try_get::<i64, _>("is_operator")? != 0,
         profiles,
+        own_phone: row.try_get("own_phone")?,
+        queues,
     }))
+}
+
+/// The queues whose SV or AG profile the user holds, in name order.
+pub async fn queue_memberships(db: &Db, user_id: i64) -> Result<Vec<QueueMembership>, AppError> {
+    let rows = sqlx::query(
+        "SELECT q.id, q.name, 'supervisor' AS role FROM acd_queues q \
+         JOIN user_profiles up ON up.profile_id = q.supervisor_profile_id WHERE up.user_id = $1 \
+         UNION ALL \
+         SELECT q.id, q.name, 'agent' AS role FROM acd_queues q \
+         JOIN user_profiles up ON up.profile_id = q.agent_profile_id WHERE up.user_id = $1 \
+         ORDER BY 2, 3",
+    )
+    .bind(user_id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(QueueMembership {
+                queue_id: row.try_get("id")?,
+                queue: row.try_get("name")?,
+                role: if row.try_get::<String, _>("role")? == "supervisor" {
+                    QueueRole::Supervisor
+                } else {
+                    QueueRole::Agent
+                },
+            })
+        })
+        .collect()
 }
 
 pub async fn profiles_of(db: &Db, user_id: i64) -> Result<Vec<ProfileKind>, AppError> {

@@ -21,6 +21,7 @@ fn new_user(login: &str, profiles: Vec<ProfileKind>) -> NewUser {
         last_name: "Durand".into(),
         password: PASSWORD.into(),
         profiles,
+        own_phone: String::new(),
     }
 }
 
@@ -56,7 +57,7 @@ async fn every_failure_gives_the_same_neutral_error() {
         let tenant = client_tenant(&db, "Acme", "boss").await;
         let scope = TenantScope::trusted(tenant);
         let sleeper = users::store::create(&db, scope, &new_user("sleeper", vec![]), T0).await.unwrap();
-        let update = UserUpdate { first_name: "S".into(), last_name: "L".into(), profiles: vec![], active: false };
+        let update = UserUpdate { first_name: "S".into(), last_name: "L".into(), profiles: vec![], active: false, own_phone: String::new() };
         users::store::update(&db, scope, -1, sleeper, &update).await.unwrap();
         let throttle = ThrottleSettings::default();
         for (login, password) in [("boss", "wrong password!"), ("nobody", PASSWORD), ("sleeper", PASSWORD), ("", "")] {

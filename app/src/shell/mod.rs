@@ -7,6 +7,8 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{A, Outlet, ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::path;
 
+use crate::acd::live::page::DashboardPage;
+use crate::acd::queues::pages::QueuesPage;
 use crate::auth::api::{Logout, get_session};
 use crate::auth::pages::{AccountPage, LoginPage};
 use crate::auth::{Permission, SessionState, SessionUser};
@@ -62,6 +64,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("account") view=AccountPage />
                         <Route path=path!("admin/tenants") view=TenantsPage />
                         <Route path=path!("admin/users") view=UsersPage />
+                        <Route path=path!("admin/queues") view=QueuesPage />
+                        <Route path=path!("acd/live") view=DashboardPage />
                     </ParentRoute>
                 </Routes>
             </Router>
@@ -139,6 +143,8 @@ fn Menu(user: SessionUser) -> impl IntoView {
     let i18n = use_i18n();
     let can_tenants = user.can(Permission::ManageTenants);
     let can_users = user.can(Permission::ManageUsers);
+    let can_queues = user.can(Permission::ManageQueues);
+    let can_supervise = user.can(Permission::SuperviseQueues);
     view! {
         <nav class="menu" data-testid="menu">
             <A href="/" exact=true>
@@ -147,8 +153,14 @@ fn Menu(user: SessionUser) -> impl IntoView {
             <Show when=move || can_tenants>
                 <A href="/admin/tenants">{t!(i18n, menu_tenants)}</A>
             </Show>
+            <Show when=move || can_supervise>
+                <A href="/acd/live">{t!(i18n, menu_dashboard)}</A>
+            </Show>
             <Show when=move || can_users>
                 <A href="/admin/users">{t!(i18n, menu_users)}</A>
+            </Show>
+            <Show when=move || can_queues>
+                <A href="/admin/queues">{t!(i18n, menu_queues)}</A>
             </Show>
             <A href="/account">{t!(i18n, menu_account)}</A>
         </nav>

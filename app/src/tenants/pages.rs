@@ -151,6 +151,7 @@ fn NewTenantForm(create: ServerAction<CreateTenant>) -> impl IntoView {
                     last_name: last_name.get(),
                     password: password.get(),
                     profiles: vec![],
+                    own_phone: String::new(),
                 },
             },
         });

@@ -18,6 +18,7 @@ fn new_tenant(name: &str, admin: &str) -> NewTenant {
             last_name: "Loren".into(),
             password: "correct horse battery".into(),
             profiles: vec![],
+            own_phone: String::new(),
         },
     }
 }

@@ -65,6 +65,7 @@ fn Users(me: SessionUser) -> impl IntoView {
             td_string!(locale, field_first_name).to_string(),
             td_string!(locale, field_last_name).to_string(),
             td_string!(locale, field_profiles).to_string(),
+            td_string!(locale, field_own_phone).to_string(),
             td_string!(locale, field_state).to_string(),
         ]];
         if let Some(Ok(list)) = users.get() {
@@ -74,6 +75,7 @@ fn Users(me: SessionUser) -> impl IntoView {
                     u.first_name,
                     u.last_name,
                     profile_labels(locale, &u.profiles),
+                    u.own_phone,
                     state_label(locale, u.active).to_string(),
                 ]
             }));
@@ -161,6 +163,7 @@ fn UserTable(list: Vec<UserSummary>, editing: RwSignal<Option<UserSummary>>) -> 
                     <th>{t!(i18n, field_first_name)}</th>
                     <th>{t!(i18n, field_last_name)}</th>
                     <th>{t!(i18n, field_profiles)}</th>
+                    <th>{t!(i18n, field_own_phone)}</th>
                     <th>{t!(i18n, field_state)}</th>
                     <th>{t!(i18n, actions)}</th>
                 </tr>
@@ -178,6 +181,7 @@ fn UserTable(list: Vec<UserSummary>, editing: RwSignal<Option<UserSummary>>) -> 
                                 <td>{user.first_name.clone()}</td>
                                 <td>{user.last_name.clone()}</td>
                                 <td>{move || profile_labels(i18n.get_locale(), &profiles)}</td>
+                                <td>{user.own_phone.clone()}</td>
                                 <td>{move || state_label(i18n.get_locale(), active)}</td>
                                 <td class="actions">
                                     <button class="link" on:click=move |_| editing.set(Some(user.clone()))>
@@ -242,10 +246,11 @@ fn NewUserForm(
     let first_name = RwSignal::new(String::new());
     let last_name = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
+    let own_phone = RwSignal::new(String::new());
     let profiles = RwSignal::new(Vec::<ProfileKind>::new());
     Effect::new(move |_| {
         if let Some(Ok(_)) = create.value().get() {
-            for field in [login, first_name, last_name, password] {
+            for field in [login, first_name, last_name, password, own_phone] {
                 field.set(String::new());
             }
             profiles.set(vec![]);
@@ -261,6 +266,7 @@ fn NewUserForm(
                 last_name: last_name.get(),
                 password: password.get(),
                 profiles: profiles.get(),
+                own_phone: own_phone.get(),
             },
         });
     };
@@ -272,6 +278,7 @@ fn NewUserForm(
                 <label>{t!(i18n, field_first_name)}<input name="first_name" maxlength="100" bind:value=first_name /></label>
                 <label>{t!(i18n, field_last_name)}<input name="last_name" maxlength="100" bind:value=last_name /></label>
                 <label>{t!(i18n, field_password)}<input name="password" type="password" autocomplete="new-password" bind:value=password /></label>
+                <label>{t!(i18n, field_own_phone)}<input name="own_phone" maxlength="80" placeholder="PJSIP/1001" bind:value=own_phone /></label>
             </div>
             <ProfilePicker selected=profiles operator_tenant />
             <ErrorLine error=action_error(create) />
@@ -298,6 +305,7 @@ fn EditUser(
     let last_name = RwSignal::new(user.last_name.clone());
     let profiles = RwSignal::new(user.profiles.clone());
     let active = RwSignal::new(user.active);
+    let own_phone = RwSignal::new(user.own_phone.clone());
     let new_password = RwSignal::new(String::new());
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -309,6 +317,7 @@ fn EditUser(
                 last_name: last_name.get(),
                 profiles: profiles.get(),
                 active: active.get(),
+                own_phone: own_phone.get(),
             },
         });
     };
@@ -328,6 +337,7 @@ fn EditUser(
                 <div class="fields">
                     <label>{t!(i18n, field_first_name)}<input name="first_name" maxlength="100" bind:value=first_name /></label>
                     <label>{t!(i18n, field_last_name)}<input name="last_name" maxlength="100" bind:value=last_name /></label>
+                    <label>{t!(i18n, field_own_phone)}<input name="own_phone" maxlength="80" placeholder="PJSIP/1001" bind:value=own_phone /></label>
                     <label class="check">
                         <input type="checkbox" name="active" bind:checked=active />
                         {t!(i18n, state_active)}

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use sqlx::{AnyConnection, Row};
 
-use super::{MAX_NAME_CHARS, NewUser, UserSummary, UserUpdate};
+use super::{MAX_NAME_CHARS, NewUser, UserSummary, UserUpdate, validate_own_phone};
 use crate::auth::guard::TenantScope;
 use crate::auth::{ProfileKind, password, validate_login, validate_new_password};
 use crate::db::{Db, flag};
@@ -12,7 +12,7 @@ use crate::error::{AppError, Field, Problem, required_text};
 
 pub async fn list(db: &Db, scope: TenantScope) -> Result<Vec<UserSummary>, AppError> {
     let rows = sqlx::query(
-        "SELECT id, login, first_name, last_name, active FROM users WHERE tenant_id = $1 \
+        "SELECT id, login, first_name, last_name, active, own_phone FROM users WHERE tenant_id = $1 \
          ORDER BY last_name, first_name, login",
     )
     .bind(scope.tenant_id())
@@ -23,7 +23,7 @@ pub async fn list(db: &Db, scope: TenantScope) -> Result<Vec<UserSummary>, AppEr
     for row in sqlx::query(
         "SELECT up.user_id, p.kind FROM user_profiles up \
          JOIN profiles p ON p.id = up.profile_id JOIN users u ON u.id = up.user_id \
-         WHERE u.tenant_id = $1",
+         WHERE u.tenant_id = $1 AND p.tenant_id IS NULL",
     )
     .bind(scope.tenant_id())
     .fetch_all(db.pool())
@@ -45,6 +45,7 @@ pub async fn list(db: &Db, scope: TenantScope) -> Result<Vec<UserSummary>, AppEr
                 last_name: row.try_get("last_name")?,
                 active: row.try_get::<i64, _>("active")? != 0,
                 profiles: kinds,
+                own_phone: row.try_get("own_phone")?,
             })
         })
         .collect()
@@ -68,6 +69,7 @@ pub struct ValidNewUser {
     pub first_name: String,
     pub last_name: String,
     pub profiles: Vec<ProfileKind>,
+    pub own_phone: String,
 }
 
 pub fn validate_new_user(new: &NewUser, operator_tenant: bool) -> Result<ValidNewUser, AppError> {
@@ -76,7 +78,8 @@ pub fn validate_new_user(new: &NewUser, operator_tenant: bool) -> Result<ValidNe
     let last_name = required_text(&new.last_name, Field::LastName, MAX_NAME_CHARS)?;
     validate_new_password(&new.password, &login, Field::Password)?;
     let profiles = validate_profiles(&new.profiles, operator_tenant)?;
-    Ok(ValidNewUser { login, first_name, last_name, profiles })
+    let own_phone = validate_own_phone(&new.own_phone)?;
+    Ok(ValidNewUser { login, first_name, last_name, profiles, own_phone })
 }
 
 fn validate_profiles(profiles: &[ProfileKind], operator_tenant: bool) -> Result<Vec<ProfileKind>, AppError> {
@@ -108,8 +111,8 @@ pub async fn insert(
 ) -> Result<i64, AppError> {
     let id: i64 = sqlx::query(
         "INSERT INTO users (tenant_id, login, first_name, last_name, password_hash, active, \
-                            created_at, password_changed_at) \
-         VALUES ($1, $2, $3, $4, $5, 1, $6, $6) RETURNING id",
+                            created_at, password_changed_at, own_phone) \
+         VALUES ($1, $2, $3, $4, $5, 1, $6, $6, $7) RETURNING id",
     )
     .bind(scope.tenant_id())
     .bind(&user.login)
@@ -117,6 +120,7 @@ pub async fn insert(
     .bind(&user.last_name)
     .bind(password_hash)
     .bind(now)
+    .bind(&user.own_phone)
     .fetch_one(&mut *conn)
     .await
     .map_err(duplicate_login)?
@@ -133,8 +137,15 @@ fn duplicate_login(error: sqlx::Error) -> AppError {
     }
 }
 
+/// Replaces the user's built-in profiles; queue profiles (SV/AG) are managed with their queue.
 async fn set_profiles(conn: &mut AnyConnection, user_id: i64, profiles: &[ProfileKind]) -> Result<(), AppError> {
-    sqlx::query("DELETE FROM user_profiles WHERE user_id = $1").bind(user_id).execute(&mut *conn).await?;
+    sqlx::query(
+        "DELETE FROM user_profiles WHERE user_id = $1 \
+         AND profile_id IN (SELECT id FROM profiles WHERE tenant_id IS NULL)",
+    )
+    .bind(user_id)
+    .execute(&mut *conn)
+    .await?;
     for kind in profiles {
         sqlx::query(
             "INSERT INTO user_profiles (user_id, profile_id) \
@@ -161,6 +172,7 @@ pub async fn update(
     let first_name = required_text(&update.first_name, Field::FirstName, MAX_NAME_CHARS)?;
     let last_name = required_text(&update.last_name, Field::LastName, MAX_NAME_CHARS)?;
     let profiles = validate_profiles(&update.profiles, operator_tenant)?;
+    let own_phone = validate_own_phone(&update.own_phone)?;
     if user_id == actor_id {
         let keeps_admin = profiles
             .iter()
@@ -171,13 +183,15 @@ pub async fn update(
     }
     let mut tx = db.pool().begin().await?;
     let changed = sqlx::query(
-        "UPDATE users SET first_name = $3, last_name = $4, active = $5 WHERE id = $1 AND tenant_id = $2",
+        "UPDATE users SET first_name = $3, last_name = $4, active = $5, own_phone = $6 \
+         WHERE id = $1 AND tenant_id = $2",
     )
     .bind(user_id)
     .bind(scope.tenant_id())
     .bind(&first_name)
     .bind(&last_name)
     .bind(flag(update.active))
+    .bind(&own_phone)
     .execute(&mut *tx)
     .await?
     .rows_affected();

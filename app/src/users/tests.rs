@@ -17,6 +17,7 @@ fn new_user(login: &str, profiles: Vec<ProfileKind>) -> NewUser {
         last_name: "Durand".into(),
         password: "correct horse battery".into(),
         profiles,
+        own_phone: String::new(),
     }
 }
 
@@ -46,7 +47,7 @@ async fn a_tenant_sees_and_changes_only_its_own_users() {
         let logins_b: Vec<String> = store::list(&db, b).await.unwrap().into_iter().map(|u| u.login).collect();
         assert_eq!(logins_b.len(), 2);
 
-        let update = UserUpdate { first_name: "X".into(), last_name: "Y".into(), profiles: vec![], active: false };
+        let update = UserUpdate { first_name: "X".into(), last_name: "Y".into(), profiles: vec![], active: false, own_phone: String::new() };
         assert_eq!(store::update(&db, a, -1, agent_b, &update).await, Err(AppError::NotFound));
         assert_eq!(
             store::reset_password(&db, a, agent_b, "another long password", T0).await,
@@ -96,7 +97,7 @@ async fn nobody_locks_themself_out() {
     for db in each_backend().await {
         let a = tenant(&db, "Alpha", "alpha.admin").await;
         let me = store::list(&db, a).await.unwrap()[0].id;
-        let deactivate = UserUpdate { first_name: "A".into(), last_name: "B".into(), profiles: vec![ProfileKind::ClientAdmin], active: false };
+        let deactivate = UserUpdate { first_name: "A".into(), last_name: "B".into(), profiles: vec![ProfileKind::ClientAdmin], active: false, own_phone: String::new() };
         assert_eq!(store::update(&db, a, me, me, &deactivate).await, Err(AppError::invalid(Field::Profiles, Problem::OwnAccount)));
         let demote = UserUpdate { active: true, profiles: vec![ProfileKind::Agent], ..deactivate.clone() };
         assert_eq!(store::update(&db, a, me, me, &demote).await, Err(AppError::invalid(Field::Profiles, Problem::OwnAccount)));

@@ -4,15 +4,41 @@
 //! Asterisk 13+ queue events. After a reconnect the bridge calls `reset` and replays a fresh
 //! `QueueStatus`, so the model never depends on events missed while disconnected.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use app::acd::{CallerLive, DeviceStatus, MemberLive, QueueLive};
 
 use crate::pbx::ami::Message;
 
+const DAY_MS: i64 = 86_400_000;
+
 #[derive(Debug, Default)]
 pub struct AcdModel {
     queues: BTreeMap<String, QueueLive>,
+    /// Live channels by `Uniqueid`, to find a member's call and count the calls it places.
+    channels: HashMap<String, Channel>,
+    /// Channels being recorded (MixMonitor started by Relais).
+    recording: HashSet<String>,
+    /// Today's counters. They survive a reconnect (the PBX does not replay them) and start
+    /// again at midnight UTC.
+    day: i64,
+    received: HashMap<(String, String), Tally>,
+    made: HashMap<String, Tally>,
+}
+
+#[derive(Debug)]
+struct Channel {
+    name: String,
+    device: String,
+    created_ms: i64,
+    /// The first channel of its call (`Uniqueid == Linkedid`): a call this device placed.
+    originating: bool,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Tally {
+    count: u64,
+    secs: u64,
 }
 
 impl AcdModel {
@@ -20,22 +46,89 @@ impl AcdModel {
         AcdModel::default()
     }
 
+    /// Forgets the PBX's state (queues, channels, recordings) before a rebuild; today's
+    /// counters stay.
     pub fn reset(&mut self) {
         self.queues.clear();
+        self.channels.clear();
+        self.recording.clear();
     }
 
-    pub fn queue(&self, name: &str) -> Option<&QueueLive> {
-        self.queues.get(name)
+    /// One queue as supervisors see it, with today's counters and the member's current call.
+    pub fn queue(&self, name: &str) -> Option<QueueLive> {
+        self.queues.get(name).map(|queue| self.present(queue))
     }
 
-    pub fn queues(&self) -> impl Iterator<Item = &QueueLive> {
-        self.queues.values()
+    pub fn queues(&self) -> Vec<QueueLive> {
+        self.queues.values().map(|queue| self.present(queue)).collect()
     }
 
-    /// Applies one event; events that do not concern queues are ignored. `now_ms` stamps
-    /// state changes and caller arrival.
+    pub fn set_recording(&mut self, channel: &str, on: bool) {
+        if on {
+            self.recording.insert(channel.to_string());
+        } else {
+            self.recording.remove(channel);
+        }
+    }
+
+    fn present(&self, queue: &QueueLive) -> QueueLive {
+        let mut queue = queue.clone();
+        for member in &mut queue.members {
+            let device = member_device(member);
+            let received = self.received.get(&(queue.name.clone(), member.interface.clone())).copied().unwrap_or_default();
+            let made = self.made.get(&device).copied().unwrap_or_default();
+            member.received_count = received.count;
+            member.received_talk_secs = received.secs;
+            member.made_count = made.count;
+            member.made_secs = made.secs;
+            // The agent's leg of its current call: the newest channel of its device.
+            member.channel = self
+                .channels
+                .values()
+                .filter(|c| c.device == device)
+                .max_by_key(|c| (c.created_ms, c.name.ends_with(";2")))
+                .map(|c| c.name.clone());
+            member.recording = member.channel.as_ref().is_some_and(|c| self.recording.contains(c));
+        }
+        queue
+    }
+
+    /// Applies one event; events that concern neither queues nor channels are ignored.
+    /// `now_ms` stamps state changes, caller arrival and call durations.
     pub fn apply(&mut self, event: &Message, now_ms: i64) {
         let Some(name) = event.event() else { return };
+        let day = now_ms.div_euclid(DAY_MS);
+        if day != self.day {
+            self.day = day;
+            self.received.clear();
+            self.made.clear();
+        }
+        match name {
+            "Newchannel" | "CoreShowChannel" => {
+                let (Some(uniqueid), Some(channel)) = (event.get("Uniqueid"), event.get("Channel")) else { return };
+                let age_ms = event.get("Duration").map(duration_secs).unwrap_or(0) * 1000;
+                self.channels.entry(uniqueid.to_string()).or_insert_with(|| Channel {
+                    name: channel.to_string(),
+                    device: channel_device(channel),
+                    created_ms: now_ms - age_ms,
+                    originating: event.get("Linkedid").is_none_or(|l| l == uniqueid),
+                });
+                return;
+            }
+            "Hangup" => {
+                let Some(uniqueid) = event.get("Uniqueid") else { return };
+                if let Some(channel) = self.channels.remove(uniqueid) {
+                    self.recording.remove(&channel.name);
+                    if channel.originating {
+                        let tally = self.made.entry(channel.device).or_default();
+                        tally.count += 1;
+                        tally.secs += ((now_ms - channel.created_ms).max(0) / 1000) as u64;
+                    }
+                }
+                return;
+            }
+            _ => {}
+        }
         let Some(queue_name) = event.get("Queue") else { return };
         let queue = self.queues.entry(queue_name.to_string()).or_insert_with(|| QueueLive {
             name: queue_name.to_string(),
@@ -74,15 +167,45 @@ impl AcdModel {
                 remove_caller(queue, event);
             }
             "AgentComplete" => {
-                if let Some(member) = interface(event).and_then(|i| queue.members.iter_mut().find(|m| m.interface == i)) {
-                    member.received_count += 1;
-                    member.received_talk_secs += number(event, "TalkTime");
+                if let Some(interface) = interface(event) {
+                    let tally = self.received.entry((queue_name.to_string(), interface.to_string())).or_default();
+                    tally.count += 1;
+                    tally.secs += number(event, "TalkTime");
                 }
                 queue.completed += 1;
             }
             _ => {}
         }
     }
+}
+
+/// The device a member rings: its state interface, else its interface without `/n`.
+fn member_device(member: &MemberLive) -> String {
+    if member.state_interface.is_empty() {
+        member.interface.strip_suffix("/n").unwrap_or(&member.interface).to_string()
+    } else {
+        member.state_interface.clone()
+    }
+}
+
+/// The device of a channel: `Local/1001@agents-00000009;2` and `PJSIP/1001-0000000a` belong
+/// to `Local/1001@agents` and `PJSIP/1001`.
+fn channel_device(channel: &str) -> String {
+    let base = match channel.rsplit_once(';') {
+        Some((base, side)) if side.chars().all(|c| c.is_ascii_digit()) => base,
+        _ => channel,
+    };
+    match base.rsplit_once('-') {
+        Some((device, sequence)) if !sequence.is_empty() && sequence.chars().all(|c| c.is_ascii_hexdigit()) => {
+            device.to_string()
+        }
+        _ => base.to_string(),
+    }
+}
+
+/// `HH:MM:SS` (CoreShowChannel's `Duration`) in seconds.
+fn duration_secs(text: &str) -> i64 {
+    text.split(':').try_fold(0_i64, |total, part| part.trim().parse::<i64>().ok().map(|n| total * 60 + n)).unwrap_or(0)
 }
 
 /// The member's interface: `Interface` in events, `Location` in the QueueStatus list.
@@ -182,10 +305,10 @@ mod tests {
         (model, seen)
     }
 
-    fn member<'a>(model: &'a AcdModel, queue: &str, name: &str) -> &'a MemberLive {
+    fn member(model: &AcdModel, queue: &str, name: &str) -> MemberLive {
         model
             .queue(queue)
-            .and_then(|q| q.members.iter().find(|m| m.name == name))
+            .and_then(|q| q.members.into_iter().find(|m| m.name == name))
             .unwrap_or_else(|| panic!("{name} not in {queue}"))
     }
 
@@ -205,7 +328,7 @@ mod tests {
         let sales = model.queue("sales").unwrap();
         assert_eq!(sales.members.len(), 1);
         assert_eq!(member(&model, "sales", "Chloé Durand").penalty, 2);
-        assert!(model.queues().all(|q| q.callers.is_empty()), "no caller waits at the end");
+        assert!(model.queues().iter().all(|q| q.callers.is_empty()), "no caller waits at the end");
         let taken = |q, n| member(&model, q, n).calls_taken;
         assert_eq!(
             (taken("support", "Alice Martin"), taken("support", "Bruno Petit"), taken("support", "Chloé Durand")),
@@ -223,8 +346,17 @@ mod tests {
         // Rebuild step by step and check the waiting list never goes wrong.
         let mut model = AcdModel::new();
         let mut most_waiting = 0;
+        let mut saw_david_on_a_call = false;
         for (at, event) in &events {
             model.apply(event, *at);
+            if event.event() == Some("CoreShowChannelsComplete") {
+                // Asterisk listed David's agent leg: the dashboard can record it.
+                let david = model.queue("sales").and_then(|q| q.members.into_iter().find(|m| m.name == "David Roux"));
+                if let Some(channel) = david.and_then(|d| d.channel) {
+                    assert!(channel.starts_with("Local/1004@agents-"), "{channel}");
+                    saw_david_on_a_call = true;
+                }
+            }
             for queue in model.queues() {
                 let positions: Vec<u32> = queue.callers.iter().map(|c| c.position).collect();
                 let expected: Vec<u32> = (1..=positions.len() as u32).collect();
@@ -233,6 +365,7 @@ mod tests {
             }
         }
         assert!(most_waiting >= 2, "the capture has callers waiting together");
+        assert!(saw_david_on_a_call);
     }
 
     #[test]
@@ -269,5 +402,59 @@ mod tests {
         model.apply(&complete, 11_000);
         let ann = &model.queue("q").unwrap().members[0];
         assert_eq!((ann.received_count, ann.received_talk_secs), (2, 84));
+    }
+
+    #[test]
+    fn calls_placed_by_a_member_phone_are_counted_and_recordable() {
+        let mut model = AcdModel::new();
+        let t0 = 1_800_000_000_000;
+        model.apply(
+            &Message::new()
+                .with("Event", "QueueMemberAdded")
+                .with("Queue", "q")
+                .with("Interface", "PJSIP/1001")
+                .with("StateInterface", "PJSIP/1001")
+                .with("Status", "1"),
+            t0,
+        );
+        let placed = Message::new()
+            .with("Event", "Newchannel")
+            .with("Channel", "PJSIP/1001-0000000a")
+            .with("Uniqueid", "1.10")
+            .with("Linkedid", "1.10");
+        // A queue call's agent leg belongs to the caller's call: not a call made.
+        let answered = Message::new()
+            .with("Event", "Newchannel")
+            .with("Channel", "PJSIP/1001-0000000b")
+            .with("Uniqueid", "1.12")
+            .with("Linkedid", "1.11");
+        model.apply(&placed, t0 + 1_000);
+        let member = model.queue("q").unwrap().members.remove(0);
+        assert_eq!(member.channel.as_deref(), Some("PJSIP/1001-0000000a"));
+        model.set_recording("PJSIP/1001-0000000a", true);
+        assert!(model.queue("q").unwrap().members[0].recording);
+        model.apply(&Message::new().with("Event", "Hangup").with("Uniqueid", "1.10"), t0 + 31_000);
+        model.apply(&answered, t0 + 40_000);
+        model.apply(&Message::new().with("Event", "Hangup").with("Uniqueid", "1.12"), t0 + 50_000);
+        let member = model.queue("q").unwrap().members.remove(0);
+        assert_eq!((member.made_count, member.made_secs), (1, 30));
+        assert_eq!((member.channel, member.recording), (None, false));
+        // Counters survive a rebuild after reconnecting, and start again the next day.
+        model.reset();
+        model.apply(
+            &Message::new().with("Event", "QueueMember").with("Queue", "q").with("Location", "PJSIP/1001").with("StateInterface", "PJSIP/1001"),
+            t0 + 60_000,
+        );
+        assert_eq!(model.queue("q").unwrap().members[0].made_count, 1);
+        model.apply(&Message::new().with("Event", "QueueMember").with("Queue", "q").with("Location", "PJSIP/1001"), t0 + DAY_MS);
+        assert_eq!(model.queue("q").unwrap().members[0].made_count, 0);
+    }
+
+    #[test]
+    fn channel_devices() {
+        assert_eq!(channel_device("Local/1001@agents-00000009;2"), "Local/1001@agents");
+        assert_eq!(channel_device("PJSIP/1001-0000000a"), "PJSIP/1001");
+        assert_eq!(channel_device("PJSIP/trunk-provider-000001f3"), "PJSIP/trunk-provider");
+        assert_eq!(duration_secs("01:02:03"), 3723);
     }
 }

@@ -4,3 +4,4 @@
 pub mod import;
 pub mod live;
 pub mod queue_log;
+pub mod bridge;

@@ -5,3 +5,4 @@ pub mod ami;
 pub mod cdr;
 pub mod client;
 pub mod tail;
+pub mod sim;

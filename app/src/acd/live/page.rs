@@ -1,0 +1,439 @@
+//! The supervisor's live dashboard. The page opens the `live_dashboard` WebSocket once hydrated
+//! and redraws from each push; it reconnects with backoff when the socket drops. Times in state
+//! and waits tick every second from the server's clock, so they need no push.
+
+use leptos::prelude::*;
+
+use super::api::ActOnQueue;
+use super::{Dashboard, DashboardAction, DashboardQueue, MAX_PENALTY};
+use crate::acd::{DeviceStatus, MemberLive, PbxState};
+use crate::auth::Permission;
+use crate::i18n::*;
+use crate::shell::guarded;
+use crate::shell::widgets::{ErrorLine, action_error};
+
+/// The state of the page's own link to the server (not the PBX's).
+/// Only the browser moves it on; the server renders the first state.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+#[derive(Clone, Debug, PartialEq)]
+enum Link {
+    Connecting,
+    Live,
+    Lost,
+}
+
+#[component]
+pub fn DashboardPage() -> impl IntoView {
+    guarded(Permission::SuperviseQueues, |_| view! { <LiveDashboard /> })
+}
+
+#[component]
+fn LiveDashboard() -> impl IntoView {
+    let i18n = use_i18n();
+    let board = RwSignal::new(None::<Dashboard>);
+    let link = RwSignal::new(Link::Connecting);
+    // Server time as last pushed, and the browser time it arrived at: now = pushed + elapsed.
+    let clock = RwSignal::new((0_i64, 0_f64));
+    let tick = RwSignal::new(0_f64);
+    let act = ServerAction::<ActOnQueue>::new();
+
+    #[cfg(feature = "hydrate")]
+    {
+        let alive = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        on_cleanup({
+            let alive = alive.clone();
+            move || alive.store(false, std::sync::atomic::Ordering::Relaxed)
+        });
+        leptos::task::spawn_local(follow(board, link, clock, alive));
+        if let Ok(handle) = set_interval_with_handle(move || tick.set(js_sys::Date::now()), std::time::Duration::from_secs(1)) {
+            on_cleanup(move || handle.clear());
+        }
+    }
+
+    let now = Signal::derive(move || {
+        let (server_ms, received_at) = clock.get();
+        let elapsed = (tick.get() - received_at).max(0.0) as i64;
+        server_ms + elapsed
+    });
+
+    view! {
+        <h1>{t!(i18n, menu_dashboard)}</h1>
+        <p class="link-state" data-testid="link-state" data-state=move || format!("{:?}", link.get()).to_lowercase()>
+            {move || match link.get() {
+                Link::Connecting => t_string!(i18n, live_connecting),
+                Link::Live => t_string!(i18n, live_connected),
+                Link::Lost => t_string!(i18n, live_lost),
+            }}
+        </p>
+        <ErrorLine error=action_error(act) />
+        {move || match board.get() {
+            None => view! { <p class="muted">{t!(i18n, live_waiting_first)}</p> }.into_any(),
+            Some(dashboard) if dashboard.queues.is_empty() => {
+                view! { <p class="muted" data-testid="no-queue">{t!(i18n, live_no_queue)}</p> }.into_any()
+            }
+            Some(dashboard) => {
+                let queues = dashboard.queues.clone();
+                view! {
+                    <WaitingSummary queues=queues.clone() now />
+                    {queues.into_iter().map(|queue| view! { <QueuePanel queue now act /> }).collect_view()}
+                }
+                    .into_any()
+            }
+        }}
+    }
+}
+
+/// Keeps the socket open while the page is: reads pushes, reconnects with backoff, and sends
+/// the user to the login page when the session is over.
+#[cfg(feature = "hydrate")]
+async fn follow(
+    board: RwSignal<Option<Dashboard>>,
+    link: RwSignal<Link>,
+    clock: RwSignal<(i64, f64)>,
+    alive: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) {
+    use std::sync::atomic::Ordering;
+
+    use futures::StreamExt;
+
+    use super::DashboardRequest;
+    use super::api::live_dashboard;
+    use crate::error::AppError;
+
+    let expired = || {
+        let _ = window().location().set_href("/login?expired=1");
+    };
+    let mut backoff_ms = 500;
+    while alive.load(Ordering::Relaxed) {
+        link.try_set(Link::Connecting);
+        // The sending half stays here while the socket is read: dropping it closes the socket.
+        let (mut hello, requests) = futures::channel::mpsc::channel::<Result<DashboardRequest, AppError>>(1);
+        let _ = hello.try_send(Ok(DashboardRequest::Hello));
+        match live_dashboard(requests.into()).await {
+            Ok(mut pushes) => {
+                while let Some(push) = pushes.next().await {
+                    if !alive.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    match push {
+                        Ok(dashboard) => {
+                            backoff_ms = 500;
+                            clock.try_set((dashboard.now_ms, js_sys::Date::now()));
+                            board.try_set(Some(dashboard));
+                            link.try_set(Link::Live);
+                        }
+                        Err(AppError::SessionExpired | AppError::NotSignedIn) => return expired(),
+                        Err(_) => break,
+                    }
+                }
+            }
+            Err(AppError::SessionExpired | AppError::NotSignedIn) => return expired(),
+            Err(_) => {}
+        }
+        drop(hello);
+        link.try_set(Link::Lost);
+        sleep(backoff_ms).await;
+        backoff_ms = (backoff_ms * 2).min(10_000);
+    }
+}
+
+#[cfg(feature = "hydrate")]
+async fn sleep(ms: u64) {
+    let (done, wait) = futures::channel::oneshot::channel::<()>();
+    set_timeout(
+        move || {
+            let _ = done.send(());
+        },
+        std::time::Duration::from_millis(ms),
+    );
+    let _ = wait.await;
+}
+
+#[component]
+fn WaitingSummary(queues: Vec<DashboardQueue>, now: Signal<i64>) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <table class="grid" data-testid="waiting-summary">
+            <thead>
+                <tr>
+                    <th>{t!(i18n, field_queue_name)}</th>
+                    <th>{t!(i18n, live_agents_connected)}</th>
+                    <th>{t!(i18n, live_calls_waiting)}</th>
+                    <th>{t!(i18n, live_longest_wait)}</th>
+                </tr>
+            </thead>
+            <tbody>
+                {queues
+                    .into_iter()
+                    .map(|queue| {
+                        let waiting = queue.callers.len();
+                        let connected = queue.agents_connected();
+                        let name = queue.name.clone();
+                        let key = queue.name.clone();
+                        view! {
+                            <tr data-queue=key>
+                                <td>{name}</td>
+                                <td class="num">{connected}</td>
+                                <td class="num" data-testid="calls-waiting">{waiting}</td>
+                                <td class="num">{move || duration(queue.longest_wait_ms(now.get()) / 1000)}</td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+#[component]
+fn QueuePanel(queue: DashboardQueue, now: Signal<i64>, act: ServerAction<ActOnQueue>) -> impl IntoView {
+    let i18n = use_i18n();
+    let queue_id = queue.id;
+    let state = queue.state.clone();
+    let state_class = match &state {
+        Some(PbxState::Connected) => "ok",
+        Some(PbxState::Connecting | PbxState::Reconnecting { .. }) => "warn",
+        _ => "bad",
+    };
+    let unknown_to_pbx = !queue.on_pbx && queue.state == Some(PbxState::Connected);
+    let members = queue.members.clone();
+    let callers = queue.callers.clone();
+    let addable = queue.addable.clone();
+    let description = queue.description.clone();
+    view! {
+        <section class="card queue-panel" data-testid="queue-panel" data-queue=queue.name.clone()>
+            <h2>
+                {queue.name.clone()}
+                <span class=format!("badge {state_class}") data-testid="pbx-state">
+                    {move || pbx_state_label(i18n.get_locale(), state.as_ref())}
+                </span>
+            </h2>
+            <p class="muted">{description}</p>
+            <Show when=move || unknown_to_pbx>
+                <p class="warning">{t!(i18n, live_queue_not_on_pbx)}</p>
+            </Show>
+            <table class="grid members" data-testid="members">
+                <thead>
+                    <tr>
+                        <th>{t!(i18n, field_agent)}</th>
+                        <th>{t!(i18n, field_penalty)}</th>
+                        <th>{t!(i18n, live_state)}</th>
+                        <th>{t!(i18n, live_time_in_state)}</th>
+                        <th>{t!(i18n, live_calls_received)}</th>
+                        <th>{t!(i18n, live_calls_made)}</th>
+                        <th>{t!(i18n, actions)}</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {members
+                        .into_iter()
+                        .map(|member| view! { <MemberRow queue_id member now act /> })
+                        .collect_view()}
+                </tbody>
+            </table>
+            <AddAgent queue_id addable act />
+            <h3>{t!(i18n, live_waiting_calls)}</h3>
+            <table class="grid callers" data-testid="callers">
+                <thead>
+                    <tr>
+                        <th>{t!(i18n, live_position)}</th>
+                        <th>{t!(i18n, live_caller)}</th>
+                        <th>{t!(i18n, live_wait)}</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {callers
+                        .into_iter()
+                        .map(|caller| {
+                            let joined = caller.joined_at_ms;
+                            let who = if caller.caller_name.is_empty() || caller.caller_name == caller.caller_number {
+                                caller.caller_number.clone()
+                            } else {
+                                format!("{} ({})", caller.caller_name, caller.caller_number)
+                            };
+                            view! {
+                                <tr data-uniqueid=caller.uniqueid.clone()>
+                                    <td class="num">{caller.position}</td>
+                                    <td>{who}</td>
+                                    <td class="num">{move || duration((now.get() - joined).max(0) / 1000)}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </section>
+    }
+}
+
+#[component]
+fn MemberRow(queue_id: i64, member: MemberLive, now: Signal<i64>, act: ServerAction<ActOnQueue>) -> impl IntoView {
+    let i18n = use_i18n();
+    let since = member.state_since_ms;
+    let status = member.status;
+    let paused = member.paused;
+    let reason = member.paused_reason.clone();
+    let interface = member.interface.clone();
+    let in_call = member.channel.is_some();
+    let recording = member.recording;
+    let pausing = RwSignal::new(false);
+    let pause_reason = RwSignal::new(String::new());
+    let penalty = RwSignal::new(member.penalty.to_string());
+    let send = move |action: DashboardAction| {
+        act.dispatch(ActOnQueue { queue_id, action });
+    };
+    let label = if member.name.is_empty() { member.interface.clone() } else { member.name.clone() };
+    let (i1, i2, i3, i4, i5, i6) =
+        (interface.clone(), interface.clone(), interface.clone(), interface.clone(), interface.clone(), interface.clone());
+    view! {
+        <tr data-interface=interface.clone() data-status=format!("{status:?}") data-paused=paused.to_string()>
+            <td>
+                <span class="agent-name">{label}</span>
+                <br />
+                <small class="muted">{interface.clone()}</small>
+            </td>
+            <td>
+                <input
+                    class="penalty"
+                    type="number"
+                    min="0"
+                    max=MAX_PENALTY
+                    bind:value=penalty
+                    on:change=move |_| {
+                        if let Ok(value) = penalty.get().trim().parse::<u32>() {
+                            send(DashboardAction::SetPenalty { interface: i1.clone(), penalty: value });
+                        }
+                    }
+                />
+            </td>
+            <td data-testid="member-state">
+                {move || status_label(i18n.get_locale(), status)}
+                {paused.then(|| view! { " · " {move || t_string!(i18n, live_paused)} {(!reason.is_empty()).then(|| format!(" ({reason})"))} })}
+                {recording.then(|| view! { <span class="badge bad">" ● " {move || t_string!(i18n, live_recording)}</span> })}
+            </td>
+            <td class="num">{move || duration((now.get() - since).max(0) / 1000)}</td>
+            <td class="num">{format!("{} · {}", member.received_count, duration(member.received_talk_secs as i64))}</td>
+            <td class="num">{format!("{} · {}", member.made_count, duration(member.made_secs as i64))}</td>
+            <td class="actions">
+                <button class="link" data-action="listen" on:click=move |_| send(DashboardAction::Listen { interface: i2.clone() })>
+                    {t!(i18n, live_listen)}
+                </button>
+                {if recording {
+                    view! {
+                        <button class="link" data-action="record-stop" on:click=move |_| send(DashboardAction::RecordStop { interface: i3.clone() })>
+                            {t!(i18n, live_record_stop)}
+                        </button>
+                    }
+                        .into_any()
+                } else {
+                    view! {
+                        <button class="link" data-action="record" disabled=!in_call on:click=move |_| send(DashboardAction::RecordStart { interface: i3.clone() })>
+                            {t!(i18n, live_record)}
+                        </button>
+                    }
+                        .into_any()
+                }}
+                {if paused {
+                    view! {
+                        <button class="link" data-action="unpause" on:click=move |_| send(DashboardAction::Unpause { interface: i4.clone() })>
+                            {t!(i18n, live_unpause)}
+                        </button>
+                    }
+                        .into_any()
+                } else {
+                    view! {
+                        <button class="link" data-action="pause" on:click=move |_| pausing.set(true)>
+                            {t!(i18n, live_pause)}
+                        </button>
+                    }
+                        .into_any()
+                }}
+                <button class="link danger" data-action="remove" on:click=move |_| send(DashboardAction::Remove { interface: i5.clone() })>
+                    {t!(i18n, live_remove)}
+                </button>
+                <Show when=move || pausing.get()>
+                    {
+                        let i6 = i6.clone();
+                        view! {
+                            <form
+                                class="inline"
+                                on:submit=move |ev| {
+                                    ev.prevent_default();
+                                    send(DashboardAction::Pause { interface: i6.clone(), reason: pause_reason.get() });
+                                    pausing.set(false);
+                                }
+                            >
+                                <input name="reason" maxlength="80" placeholder=move || t_string!(i18n, live_pause_reason) bind:value=pause_reason />
+                                <button type="submit">{t!(i18n, live_pause)}</button>
+                                <button type="button" class="secondary" on:click=move |_| pausing.set(false)>{t!(i18n, cancel)}</button>
+                            </form>
+                        }
+                    }
+                </Show>
+            </td>
+        </tr>
+    }
+}
+
+#[component]
+fn AddAgent(queue_id: i64, addable: Vec<crate::acd::queues::UserChoice>, act: ServerAction<ActOnQueue>) -> impl IntoView {
+    let i18n = use_i18n();
+    let chosen = RwSignal::new(addable.first().map(|u| u.id.to_string()).unwrap_or_default());
+    let penalty = RwSignal::new("0".to_string());
+    let empty = addable.is_empty();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if let (Ok(user_id), Ok(penalty)) = (chosen.get().parse::<i64>(), penalty.get().trim().parse::<u32>()) {
+            act.dispatch(ActOnQueue { queue_id, action: DashboardAction::AddAgent { user_id, penalty } });
+        }
+    };
+    view! {
+        <form class="inline add-agent" on:submit=submit data-testid="add-agent">
+            <label>
+                {t!(i18n, live_add_agent)}
+                <select name="agent" disabled=empty on:change=move |ev| chosen.set(event_target_value(&ev))>
+                    {addable
+                        .into_iter()
+                        .map(|u| view! { <option value=u.id.to_string()>{format!("{} — {}", u.name, u.own_phone)}</option> })
+                        .collect_view()}
+                </select>
+            </label>
+            <label>
+                {t!(i18n, field_penalty)}
+                <input name="penalty" type="number" min="0" max=MAX_PENALTY bind:value=penalty />
+            </label>
+            <button type="submit" disabled=empty>{t!(i18n, add)}</button>
+        </form>
+    }
+}
+
+fn pbx_state_label(locale: Locale, state: Option<&PbxState>) -> String {
+    match state {
+        None => td_string!(locale, pbx_not_configured).to_string(),
+        Some(PbxState::Connecting) => td_string!(locale, pbx_connecting).to_string(),
+        Some(PbxState::Connected) => td_string!(locale, pbx_connected).to_string(),
+        Some(PbxState::Reconnecting { .. }) => td_string!(locale, pbx_reconnecting).to_string(),
+        Some(PbxState::Unreachable { .. }) => td_string!(locale, pbx_unreachable).to_string(),
+    }
+}
+
+pub fn status_label(locale: Locale, status: DeviceStatus) -> &'static str {
+    match status {
+        DeviceStatus::Unknown => td_string!(locale, device_unknown),
+        DeviceStatus::NotInUse => td_string!(locale, device_not_in_use),
+        DeviceStatus::InUse => td_string!(locale, device_in_use),
+        DeviceStatus::Busy => td_string!(locale, device_busy),
+        DeviceStatus::Invalid => td_string!(locale, device_invalid),
+        DeviceStatus::Unavailable => td_string!(locale, device_unavailable),
+        DeviceStatus::Ringing => td_string!(locale, device_ringing),
+        DeviceStatus::RingInUse => td_string!(locale, device_ring_in_use),
+        DeviceStatus::OnHold => td_string!(locale, device_on_hold),
+    }
+}
+
+/// Seconds as `m:ss`, or `h:mm:ss` from an hour.
+pub fn duration(secs: i64) -> String {
+    let secs = secs.max(0);
+    let (h, m, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
+    if h > 0 { format!("{h}:{m:02}:{s:02}") } else { format!("{m}:{s:02}") }
+}
