@@ -31,3 +31,45 @@ export async function callServer(page: Page, endpoint: string, body: unknown) {
   });
   return { status: response.status(), body: await response.json().catch(() => null) };
 }
+
+/**
+ * Sends actions to the PBX simulator over AMI, as another program on the PBX would (a phone
+ * pausing itself, a call arriving), and returns each action's response.
+ */
+export async function ami(actions: Record<string, string>[]): Promise<Record<string, string>[]> {
+  const net = await import('node:net');
+  const [host, port] = (process.env.RELAIS_E2E_AMI ?? '127.0.0.1:5039').split(':');
+  const secret = process.env.RELAIS_E2E_AMI_SECRET ?? 'e2e-secret';
+  const all = [{ Action: 'Login', Username: 'relais', Secret: secret, Events: 'off' }, ...actions];
+  return await new Promise((resolve, reject) => {
+    const socket = net.createConnection({ host, port: Number(port) });
+    let buffer = '';
+    const responses: Record<string, string>[] = [];
+    socket.setEncoding('utf8');
+    socket.on('error', reject);
+    socket.on('connect', () => {
+      all.forEach((action, i) => {
+        const lines = Object.entries({ ...action, ActionID: `e2e-${i}` }).map(([k, v]) => `${k}: ${v}`);
+        socket.write(lines.join('\r\n') + '\r\n\r\n');
+      });
+    });
+    socket.on('data', (chunk: string) => {
+      buffer += chunk;
+      let end;
+      while ((end = buffer.indexOf('\r\n\r\n')) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 4);
+        const message: Record<string, string> = {};
+        for (const line of block.split('\r\n')) {
+          const colon = line.indexOf(': ');
+          if (colon > 0) message[line.slice(0, colon)] = line.slice(colon + 2);
+        }
+        if (message.Response && message.ActionID?.startsWith('e2e-')) responses.push(message);
+        if (responses.length === all.length) {
+          socket.end();
+          resolve(responses.slice(1));
+        }
+      }
+    });
+  });
+}

@@ -95,6 +95,10 @@ pub struct SimPbxArgs {
     /// Seed of the traffic generator (same seed, same traffic shape).
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Generate no traffic: only answer actions (callers come from `Originate` into
+    /// `Local/QUEUE@incoming`). For tests.
+    #[arg(long)]
+    no_traffic: bool,
 }
 
 #[derive(Args, Clone)]
@@ -374,6 +378,7 @@ async fn sim_pbx(args: SimPbxArgs) -> anyhow::Result<()> {
         queue_log: args.queue_log,
         cdr_csv: args.cdr_csv,
         seed: args.seed,
+        traffic: !args.no_traffic,
         ..sim::SimConfig::demo(&args.username, &args.secret)
     };
     let simulator = sim::start(config, args.listen).await?;

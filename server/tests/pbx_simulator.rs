@@ -16,7 +16,7 @@ use server::pbx::sim::{self, SimConfig};
 use sqlx::Row;
 
 fn quiet(config: SimConfig) -> SimConfig {
-    SimConfig { calls_per_minute: 0.0, outbound_per_agent_hour: 0.0, pauses_per_agent_hour: 0.0, ..config }
+    SimConfig { traffic: false, ..config }
 }
 
 /// Waits until the board satisfies `ready`, or fails after a few seconds.

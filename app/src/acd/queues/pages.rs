@@ -28,10 +28,17 @@ fn Queues(picks_tenant: bool) -> impl IntoView {
     let create = ServerAction::<CreateQueue>::new();
     let update = ServerAction::<UpdateQueue>::new();
     let delete = ServerAction::<DeleteQueue>::new();
-    let data = Resource::new(
-        move || (tenant.get(), create.version().get(), update.version().get(), delete.version().get()),
-        |(tenant, _, _, _)| list_queues(tenant),
-    );
+    // Reloads after each change that succeeded (a failed one leaves the forms as typed).
+    let saved = RwSignal::new(0_usize);
+    let bump = move |succeeded: bool| {
+        if succeeded {
+            saved.update(|n| *n += 1);
+        }
+    };
+    Effect::new(move |_| bump(matches!(create.value().get(), Some(Ok(_)))));
+    Effect::new(move |_| bump(matches!(update.value().get(), Some(Ok(())))));
+    Effect::new(move |_| bump(matches!(delete.value().get(), Some(Ok(())))));
+    let data = Resource::new(move || (tenant.get(), saved.get()), |(tenant, _)| list_queues(tenant));
     let editing = RwSignal::new(None::<QueueRecord>);
     Effect::new(move |_| {
         if let Some(Ok(())) = update.value().get() {

@@ -62,6 +62,8 @@ pub struct SimConfig {
     /// The PBX's local time zone (CDR times are local).
     pub time_zone: jiff::tz::TimeZone,
     pub seed: u64,
+    /// Generate traffic; without it the PBX only answers actions (tests drive it).
+    pub traffic: bool,
 }
 
 impl SimConfig {
@@ -95,6 +97,7 @@ impl SimConfig {
             cdr_csv: None,
             time_zone: jiff::tz::TimeZone::get("Europe/Paris").unwrap_or(jiff::tz::TimeZone::UTC),
             seed: 1,
+            traffic: true,
         }
     }
 }
@@ -112,7 +115,9 @@ pub async fn start(config: SimConfig, listen: SocketAddr) -> anyhow::Result<Simu
     let (events, _) = broadcast::channel(16_384);
     let world = Arc::new(Mutex::new(World::new(&config, events.clone())?));
     tokio::spawn(server::serve(listener, config.clone(), world.clone(), events));
-    tokio::spawn(traffic::run(config, world.clone()));
+    if config.traffic {
+        tokio::spawn(traffic::run(config, world.clone()));
+    }
     tracing::info!(%address, "PBX simulator listening (AMI)");
     Ok(Simulator { address, world })
 }

@@ -208,6 +208,14 @@ fn answer(name: &str, action: &Message, id: &Option<String>, world: &Arc<Mutex<W
     }
 }
 
+/// `"Name" <number>` (or a bare number) as Asterisk parses a CallerID.
+fn caller_id(text: &str) -> (String, String) {
+    match text.rsplit_once('<') {
+        Some((name, number)) => (name.trim().trim_matches('"').to_string(), number.trim_end_matches('>').trim().to_string()),
+        None => (String::new(), text.trim().to_string()),
+    }
+}
+
 fn list(id: &Option<String>, message: &str, items: Vec<Message>, complete: &str) -> Vec<Message> {
     let count = items.len();
     let mut out = vec![response(id, "Success").with("EventList", "start").with("Message", message)];
@@ -222,10 +230,18 @@ fn list(id: &Option<String>, message: &str, items: Vec<Message>, complete: &str)
     out
 }
 
-/// Originate: the channel is "rung" at once. ChanSpy starts spying on the target's current
-/// channel when it has one; other applications just run.
+/// Originate: the channel is "rung" at once. A call into `Local/QUEUE@incoming` enters that
+/// queue, as the dialplan of the captures does (`Queue(${EXTEN})`); ChanSpy starts spying on
+/// the target's current channel when it has one; other applications just run.
 fn originate(action: &Message, id: &Option<String>, world: &mut World) -> Vec<Message> {
     let target = action.get("Channel").unwrap_or_default().to_string();
+    if let Some(queue) = target.strip_prefix("Local/").and_then(|rest| rest.split_once("@incoming")).map(|(q, _)| q.to_string()) {
+        let (name, number) = caller_id(action.get("CallerID").unwrap_or_default());
+        return match world.caller_joins(&queue, &number, &name) {
+            Some(_) => vec![response(id, "Success").with("Message", "Originate successfully queued")],
+            None => vec![response(id, "Error").with("Message", "Originate failed")],
+        };
+    }
     let Some((technology, _)) = target.split_once('/') else {
         return vec![response(id, "Error").with("Message", "Invalid channel")];
     };
