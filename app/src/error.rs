@@ -71,6 +71,7 @@ pub enum Field {
     Pbx,
     Penalty,
     Agent,
+    Period,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -169,6 +170,7 @@ impl Field {
             Field::Pbx => td_string!(locale, field_pbx),
             Field::Penalty => td_string!(locale, field_penalty),
             Field::Agent => td_string!(locale, field_agent),
+            Field::Period => td_string!(locale, field_period),
         }
         .to_string()
     }

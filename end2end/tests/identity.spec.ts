@@ -2,13 +2,13 @@ import { test, expect } from '@playwright/test';
 import { signIn, menu, hydrated, callServer, DEMO_PASSWORD } from './helpers';
 
 const MENUS: Record<string, string[]> = {
-  'admin': ['Home', 'Tenants', 'Live queues', 'Users', 'Queues', 'My account'],
-  'client.admin': ['Home', 'Live queues', 'Users', 'Queues', 'My account'],
-  'supervisor': ['Home', 'Live queues', 'My account'],
+  'admin': ['Home', 'Tenants', 'Live queues', 'Queue statistics', 'Call statistics', 'Users', 'Queues', 'My account'],
+  'client.admin': ['Home', 'Live queues', 'Queue statistics', 'Call statistics', 'Users', 'Queues', 'My account'],
+  'supervisor': ['Home', 'Live queues', 'Queue statistics', 'Call statistics', 'My account'],
   'agent': ['Home', 'My account'],
   'dept.head': ['Home', 'My account'],
   'accounting': ['Home', 'My account'],
-  'statistics': ['Home', 'My account'],
+  'statistics': ['Home', 'Queue statistics', 'Call statistics', 'My account'],
   'calllog': ['Home', 'My account'],
   'incidents': ['Home', 'My account'],
   'forward': ['Home', 'My account'],
@@ -153,7 +153,7 @@ test('the language switch translates the interface and is remembered', async ({ 
   await expect(page.getByTestId('menu')).toContainText('Accueil');
   await page.reload();
   await hydrated(page);
-  expect(await menu(page)).toEqual(['Accueil', 'Supervision', 'Utilisateurs', "Groupes d'appels", 'Mon compte']);
+  expect(await menu(page)).toEqual(['Accueil', 'Supervision', 'Statistiques des groupes', "Statistiques d'appels", 'Utilisateurs', "Groupes d'appels", 'Mon compte']);
   await page.getByTestId('lang-switch').getByText('EN').click();
   await expect(page.getByTestId('menu')).toContainText('Home');
 });

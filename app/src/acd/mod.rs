@@ -3,6 +3,7 @@
 
 pub mod live;
 pub mod queues;
+pub mod stats;
 #[cfg(feature = "ssr")]
 pub mod bridge;
 

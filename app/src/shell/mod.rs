@@ -9,6 +9,7 @@ use leptos_router::path;
 
 use crate::acd::live::page::DashboardPage;
 use crate::acd::queues::pages::QueuesPage;
+use crate::acd::stats::page::{AcdStatsPage, CallStatsPage};
 use crate::auth::api::{Logout, get_session};
 use crate::auth::pages::{AccountPage, LoginPage};
 use crate::auth::{Permission, SessionState, SessionUser};
@@ -66,6 +67,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("admin/users") view=UsersPage />
                         <Route path=path!("admin/queues") view=QueuesPage />
                         <Route path=path!("acd/live") view=DashboardPage />
+                        <Route path=path!("acd/stats") view=AcdStatsPage />
+                        <Route path=path!("acd/calls") view=CallStatsPage />
                     </ParentRoute>
                 </Routes>
             </Router>
@@ -145,6 +148,7 @@ fn Menu(user: SessionUser) -> impl IntoView {
     let can_users = user.can(Permission::ManageUsers);
     let can_queues = user.can(Permission::ManageQueues);
     let can_supervise = user.can(Permission::SuperviseQueues);
+    let can_stats = user.can(Permission::AcdStatistics);
     view! {
         <nav class="menu" data-testid="menu">
             <A href="/" exact=true>
@@ -155,6 +159,10 @@ fn Menu(user: SessionUser) -> impl IntoView {
             </Show>
             <Show when=move || can_supervise>
                 <A href="/acd/live">{t!(i18n, menu_dashboard)}</A>
+            </Show>
+            <Show when=move || can_stats>
+                <A href="/acd/stats">{t!(i18n, menu_acd_stats)}</A>
+                <A href="/acd/calls">{t!(i18n, menu_call_stats)}</A>
             </Show>
             <Show when=move || can_users>
                 <A href="/admin/users">{t!(i18n, menu_users)}</A>
