@@ -32,6 +32,7 @@ test('queue statistics for the captured queue_log match the known totals', async
   for (const id of ['outcomes-chart', 'service-level-chart', 'abandon-chart', 'weekdays-chart', 'half-hours-chart', 'agents-chart']) {
     await expect(page.locator(`#${id}`)).toHaveAttribute('data-drawn', 'true');
     await expect(page.locator(`#${id} canvas`)).toHaveCount(1);
+    expect((await page.locator(`#${id} canvas`).boundingBox())!.height).toBeGreaterThan(200);
   }
   // And its CSV export.
   const csv = page.locator('[data-testid=outcomes] [data-testid=csv-export]');

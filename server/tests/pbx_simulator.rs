@@ -133,5 +133,18 @@ async fn generated_traffic_lands_in_files_the_importers_read_completely() {
         assert!(connected + abandoned <= entered, "every outcome follows an entry");
         let ended = count("COMPLETECALLER").await + count("COMPLETEAGENT").await;
         assert!(ended <= connected && ended > 0);
+        // Reading the file again (the simulator is still writing) counts only new lines, and
+        // the half-hour counts agree with the lines.
+        import_queue_log(&db, "main:queue_log", &dir.path().join("queue_log"), 0).await.unwrap();
+        for event in ["ENTERQUEUE", "CONNECT", "ABANDON"] {
+            let kept: i64 = sqlx::query("SELECT CAST(SUM(calls) AS BIGINT) AS n FROM queue_log_slots WHERE event = $1")
+                .bind(event)
+                .fetch_one(db.pool())
+                .await
+                .unwrap()
+                .get::<Option<i64>, _>("n")
+                .unwrap_or(0);
+            assert_eq!(kept, count(event).await, "{event}");
+        }
     }
 }

@@ -45,9 +45,36 @@ impl LineFormat for QueueLogFormat {
         .bind(figures.original_position)
         .execute(&mut *conn)
         .await?;
-        Ok(if inserted.rows_affected() > 0 { Stored::Inserted } else { Stored::AlreadyThere })
+        if inserted.rows_affected() == 0 {
+            return Ok(Stored::AlreadyThere);
+        }
+        // A new line of a counted event also counts in its half hour (same transaction).
+        if SLOT_EVENTS.contains(&event_name) {
+            sqlx::query(
+                "INSERT INTO queue_log_slots (source, queue, slot, event, agent, calls, talk_secs) \
+                 VALUES ($1, $2, $3, $4, $5, 1, $6) \
+                 ON CONFLICT (source, queue, slot, event, agent) DO UPDATE \
+                 SET calls = queue_log_slots.calls + 1, talk_secs = queue_log_slots.talk_secs + excluded.talk_secs",
+            )
+            .bind(key.source)
+            .bind(&parsed.queue)
+            .bind((parsed.time * 1000).div_euclid(app::acd::stats::HALF_HOUR_MS))
+            .bind(event_name)
+            .bind(&parsed.agent)
+            .bind(figures.talk_secs.unwrap_or(0))
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(Stored::Inserted)
     }
 }
+
+/// The events counted per half hour and agent in `queue_log_slots`: the statistics' outcomes,
+/// and completed calls for talk time.
+pub const SLOT_EVENTS: [&str; 10] = [
+    "ENTERQUEUE", "CONNECT", "ABANDON", "EXITWITHTIMEOUT", "EXITEMPTY", "EXITWITHKEY", "DISSUASION", "CLOSED",
+    "COMPLETECALLER", "COMPLETEAGENT",
+];
 
 pub async fn import_queue_log(db: &Db, source: &str, path: &Path, now_ms: i64) -> Result<ImportReport, ImportError> {
     tail::import(db, source, path, now_ms, &QueueLogFormat).await

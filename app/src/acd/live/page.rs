@@ -50,6 +50,9 @@ fn LiveDashboard() -> impl IntoView {
         }
     }
 
+    let queue_ids = Memo::new(move |_| {
+        board.with(|b| b.as_ref().map(|d| d.queues.iter().map(|q| q.id).collect::<Vec<_>>()).unwrap_or_default())
+    });
     let now = Signal::derive(move || {
         let (server_ms, received_at) = clock.get();
         let elapsed = (tick.get() - received_at).max(0.0) as i64;
@@ -66,20 +69,17 @@ fn LiveDashboard() -> impl IntoView {
             }}
         </p>
         <ErrorLine error=action_error(act) />
-        {move || match board.get() {
+        {move || match board.with(|b| b.as_ref().map(|d| d.queues.is_empty())) {
             None => view! { <p class="muted">{t!(i18n, live_waiting_first)}</p> }.into_any(),
-            Some(dashboard) if dashboard.queues.is_empty() => {
-                view! { <p class="muted" data-testid="no-queue">{t!(i18n, live_no_queue)}</p> }.into_any()
-            }
-            Some(dashboard) => {
-                let queues = dashboard.queues.clone();
-                view! {
-                    <WaitingSummary queues=queues.clone() now />
-                    {queues.into_iter().map(|queue| view! { <QueuePanel queue now act /> }).collect_view()}
-                }
-                    .into_any()
-            }
+            Some(true) => view! { <p class="muted" data-testid="no-queue">{t!(i18n, live_no_queue)}</p> }.into_any(),
+            Some(false) => ().into_any(),
         }}
+        <WaitingSummary board now />
+        // Panels are keyed by queue and rows by their whole content: a push redraws only what
+        // changed, and a form being filled in stays unless its own row changes.
+        <For each=move || queue_ids.get() key=|id| *id let:id>
+            <QueuePanel queue=Memo::new(move |_| queue_of(board, id)) now act />
+        </For>
     }
 }
 
@@ -149,67 +149,77 @@ async fn sleep(ms: u64) {
     let _ = wait.await;
 }
 
+fn queue_of(board: RwSignal<Option<Dashboard>>, id: i64) -> Option<DashboardQueue> {
+    board.with(|b| b.as_ref().and_then(|d| d.queues.iter().find(|q| q.id == id).cloned()))
+}
+
 #[component]
-fn WaitingSummary(queues: Vec<DashboardQueue>, now: Signal<i64>) -> impl IntoView {
+fn WaitingSummary(board: RwSignal<Option<Dashboard>>, now: Signal<i64>) -> impl IntoView {
     let i18n = use_i18n();
+    let queues = Memo::new(move |_| board.with(|b| b.as_ref().map(|d| d.queues.clone()).unwrap_or_default()));
     view! {
-        <table class="grid" data-testid="waiting-summary">
-            <thead>
-                <tr>
-                    <th>{t!(i18n, field_queue_name)}</th>
-                    <th>{t!(i18n, live_agents_connected)}</th>
-                    <th>{t!(i18n, live_calls_waiting)}</th>
-                    <th>{t!(i18n, live_longest_wait)}</th>
-                </tr>
-            </thead>
-            <tbody>
-                {queues
-                    .into_iter()
-                    .map(|queue| {
-                        let waiting = queue.callers.len();
-                        let connected = queue.agents_connected();
-                        let name = queue.name.clone();
-                        let key = queue.name.clone();
-                        view! {
-                            <tr data-queue=key>
-                                <td>{name}</td>
-                                <td class="num">{connected}</td>
-                                <td class="num" data-testid="calls-waiting">{waiting}</td>
-                                <td class="num">{move || duration(queue.longest_wait_ms(now.get()) / 1000)}</td>
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
+        <Show when=move || !queues.with(Vec::is_empty)>
+            <table class="grid" data-testid="waiting-summary">
+                <thead>
+                    <tr>
+                        <th>{t!(i18n, field_queue_name)}</th>
+                        <th class="num">{t!(i18n, live_agents_connected)}</th>
+                        <th class="num">{t!(i18n, live_calls_waiting)}</th>
+                        <th class="num">{t!(i18n, live_longest_wait)}</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {move || {
+                        queues
+                            .get()
+                            .into_iter()
+                            .map(|queue| {
+                                let waiting = queue.callers.len();
+                                let connected = queue.agents_connected();
+                                let name = queue.name.clone();
+                                let key = queue.name.clone();
+                                view! {
+                                    <tr data-queue=key>
+                                        <td>{name}</td>
+                                        <td class="num">{connected}</td>
+                                        <td class="num" data-testid="calls-waiting">{waiting}</td>
+                                        <td class="num">{move || duration(queue.longest_wait_ms(now.get()) / 1000)}</td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()
+                    }}
+                </tbody>
+            </table>
+        </Show>
     }
 }
 
 #[component]
-fn QueuePanel(queue: DashboardQueue, now: Signal<i64>, act: ServerAction<ActOnQueue>) -> impl IntoView {
+fn QueuePanel(queue: Memo<Option<DashboardQueue>>, now: Signal<i64>, act: ServerAction<ActOnQueue>) -> impl IntoView {
     let i18n = use_i18n();
-    let queue_id = queue.id;
-    let state = queue.state.clone();
-    let state_class = match &state {
-        Some(PbxState::Connected) => "ok",
-        Some(PbxState::Connecting | PbxState::Reconnecting { .. }) => "warn",
-        _ => "bad",
+    let field = move |f: fn(&DashboardQueue) -> String| move || queue.with(|q| q.as_ref().map(f).unwrap_or_default());
+    let queue_id = Memo::new(move |_| queue.with(|q| q.as_ref().map(|q| q.id).unwrap_or_default()));
+    let state = Memo::new(move |_| queue.with(|q| q.as_ref().and_then(|q| q.state.clone())));
+    let state_class = move || match state.get() {
+        Some(PbxState::Connected) => "badge ok",
+        Some(PbxState::Connecting | PbxState::Reconnecting { .. }) => "badge warn",
+        _ => "badge bad",
     };
-    let unknown_to_pbx = !queue.on_pbx && queue.state == Some(PbxState::Connected);
-    let members = queue.members.clone();
-    let callers = queue.callers.clone();
-    let addable = queue.addable.clone();
-    let description = queue.description.clone();
+    let unknown_to_pbx = move || queue.with(|q| q.as_ref().is_some_and(|q| !q.on_pbx && q.state == Some(PbxState::Connected)));
+    let members = move || queue.with(|q| q.as_ref().map(|q| q.members.clone()).unwrap_or_default());
+    let callers = move || queue.with(|q| q.as_ref().map(|q| q.callers.clone()).unwrap_or_default());
+    let addable = Memo::new(move |_| queue.with(|q| q.as_ref().map(|q| q.addable.clone()).unwrap_or_default()));
     view! {
-        <section class="card queue-panel" data-testid="queue-panel" data-queue=queue.name.clone()>
+        <section class="card queue-panel" data-testid="queue-panel" data-queue=field(|q| q.name.clone())>
             <h2>
-                {queue.name.clone()}
-                <span class=format!("badge {state_class}") data-testid="pbx-state">
-                    {move || pbx_state_label(i18n.get_locale(), state.as_ref())}
+                {field(|q| q.name.clone())}
+                <span class=state_class data-testid="pbx-state">
+                    {move || pbx_state_label(i18n.get_locale(), state.get().as_ref())}
                 </span>
             </h2>
-            <p class="muted">{description}</p>
-            <Show when=move || unknown_to_pbx>
+            <p class="muted">{field(|q| q.description.clone())}</p>
+            <Show when=unknown_to_pbx>
                 <p class="warning">{t!(i18n, live_queue_not_on_pbx)}</p>
             </Show>
             <table class="grid members" data-testid="members">
@@ -218,33 +228,31 @@ fn QueuePanel(queue: DashboardQueue, now: Signal<i64>, act: ServerAction<ActOnQu
                         <th>{t!(i18n, field_agent)}</th>
                         <th>{t!(i18n, field_penalty)}</th>
                         <th>{t!(i18n, live_state)}</th>
-                        <th>{t!(i18n, live_time_in_state)}</th>
-                        <th>{t!(i18n, live_calls_received)}</th>
-                        <th>{t!(i18n, live_calls_made)}</th>
+                        <th class="num">{t!(i18n, live_time_in_state)}</th>
+                        <th class="num">{t!(i18n, live_calls_received)}</th>
+                        <th class="num">{t!(i18n, live_calls_made)}</th>
                         <th>{t!(i18n, actions)}</th>
                     </tr>
                 </thead>
                 <tbody>
-                    {members
-                        .into_iter()
-                        .map(|member| view! { <MemberRow queue_id member now act /> })
-                        .collect_view()}
+                    <For each=members key=|member| member.clone() let:member>
+                        <MemberRow queue_id=queue_id.get_untracked() member now act />
+                    </For>
                 </tbody>
             </table>
-            <AddAgent queue_id addable act />
+            {move || view! { <AddAgent queue_id=queue_id.get() addable=addable.get() act /> }}
             <h3>{t!(i18n, live_waiting_calls)}</h3>
             <table class="grid callers" data-testid="callers">
                 <thead>
                     <tr>
-                        <th>{t!(i18n, live_position)}</th>
+                        <th class="num">{t!(i18n, live_position)}</th>
                         <th>{t!(i18n, live_caller)}</th>
-                        <th>{t!(i18n, live_wait)}</th>
+                        <th class="num">{t!(i18n, live_wait)}</th>
                     </tr>
                 </thead>
                 <tbody>
-                    {callers
-                        .into_iter()
-                        .map(|caller| {
+                    <For each=callers key=|caller| caller.clone() let:caller>
+                        {
                             let joined = caller.joined_at_ms;
                             let who = if caller.caller_name.is_empty() || caller.caller_name == caller.caller_number {
                                 caller.caller_number.clone()
@@ -258,8 +266,8 @@ fn QueuePanel(queue: DashboardQueue, now: Signal<i64>, act: ServerAction<ActOnQu
                                     <td class="num">{move || duration((now.get() - joined).max(0) / 1000)}</td>
                                 </tr>
                             }
-                        })
-                        .collect_view()}
+                        }
+                    </For>
                 </tbody>
             </table>
         </section>

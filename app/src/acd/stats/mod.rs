@@ -22,6 +22,9 @@ pub mod store;
 
 use serde::{Deserialize, Serialize};
 
+/// The statistics' calendar grain: outcomes are kept per UTC half hour (`queue_log_slots`).
+pub const HALF_HOUR_MS: i64 = 1_800_000;
+
 /// Width of the wait buckets, and how many there are before the open-ended last one.
 pub const BUCKET_SECS: u32 = 30;
 pub const BUCKETS: usize = 10;

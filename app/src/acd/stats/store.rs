@@ -11,7 +11,7 @@ use jiff::{Timestamp, ToSpan};
 use sqlx::Row;
 
 use super::{
-    AcdReport, AgentFigures, BUCKET_SECS, CallCount, CdrReport, Period, QueueOutcomes, Slot, StatsFilter,
+    HALF_HOUR_MS, AcdReport, AgentFigures, BUCKET_SECS, CallCount, CdrReport, Period, QueueOutcomes, Slot, StatsFilter,
     wait_buckets,
 };
 use crate::acd::live::control::device_of;
@@ -21,7 +21,6 @@ use crate::auth::guard::TenantScope;
 use crate::db::Db;
 use crate::error::{AppError, Field, Problem};
 
-const HALF_HOUR_MS: i64 = 1_800_000;
 const HOUR_MS: i64 = 3_600_000;
 /// Sessions and pauses opened this long before the period still count inside it.
 const LOOK_BACK_MS: i64 = 31 * 86_400_000;
@@ -91,6 +90,9 @@ pub async fn acd_report(db: &Db, scope: TenantScope, readable: &[QueueRecord], f
     let span = resolve(&filter.period, &zone, &zone_name, now_ms)?;
     let chosen: Vec<&QueueRecord> =
         readable.iter().filter(|q| filter.queues.is_empty() || filter.queues.contains(&q.settings.name)).collect();
+    // Every queue at once, and every query of a queue at once: SQLite serves readers in
+    // parallel (WAL), PostgreSQL too.
+    let figures = futures::future::try_join_all(chosen.iter().map(|queue| queue_figures(db, queue, &span))).await?;
     let mut report = AcdReport {
         first_day: span.first.to_string(),
         last_day: span.last.to_string(),
@@ -104,13 +106,10 @@ pub async fn acd_report(db: &Db, scope: TenantScope, readable: &[QueueRecord], f
     let mut agents: BTreeMap<String, AgentFigures> = BTreeMap::new();
     let mut agent_names: BTreeSet<String> = BTreeSet::new();
     let mut thresholds = BTreeSet::new();
-    for queue in &chosen {
-        let source = format!("{}:queue_log", queue.settings.pbx);
-        let name = queue.settings.name.as_str();
-        let threshold = queue.settings.service_level_secs as i64;
+    for (queue, found) in chosen.iter().zip(figures) {
         thresholds.insert(queue.settings.service_level_secs);
-        let mut outcome = QueueOutcomes { queue: name.to_string(), ..Default::default() };
-        for (event, count) in event_counts(db, &source, name, &span).await? {
+        let mut outcome = QueueOutcomes { queue: queue.settings.name.clone(), ..Default::default() };
+        for ((slot, event), count) in found.slots {
             match event.as_str() {
                 "ENTERQUEUE" => outcome.offered += count,
                 "CONNECT" => outcome.answered += count,
@@ -120,37 +119,40 @@ pub async fn acd_report(db: &Db, scope: TenantScope, readable: &[QueueRecord], f
                 "CLOSED" => outcome.closed += count,
                 _ => {}
             }
+            if matches!(event.as_str(), "ENTERQUEUE" | "CONNECT" | "ABANDON") {
+                *per_half_hour.entry((slot, event)).or_default() += count;
+            }
         }
         let sl = &mut report.service_level;
         sl.offered += outcome.offered;
         sl.answered += outcome.answered;
         sl.abandoned += outcome.abandoned;
-        for (bucket, count, within) in buckets(db, &source, name, &span, "CONNECT", "hold_secs", threshold).await? {
+        for (bucket, count, within) in found.answered {
             answered_buckets.push((bucket, count));
             sl.answered_within += within;
         }
-        for (bucket, count, within) in buckets(db, &source, name, &span, "ABANDON", "wait_secs", threshold).await? {
+        for (bucket, count, within) in found.abandoned {
             abandoned_buckets.push((bucket, count));
             sl.abandoned_within += within;
         }
-        report.outcomes.push(outcome);
-        for row in sqlx::query(
-            "SELECT event, time_ms / $5 AS slot, COUNT(*) AS n FROM queue_log_events \
-             WHERE source = $1 AND queue = $2 AND event IN ('ENTERQUEUE', 'CONNECT', 'ABANDON') \
-               AND time_ms >= $3 AND time_ms < $4 \
-             GROUP BY event, time_ms / $5",
-        )
-        .bind(&source)
-        .bind(name)
-        .bind(span.start_ms)
-        .bind(span.end_ms)
-        .bind(HALF_HOUR_MS)
-        .fetch_all(db.pool())
-        .await?
-        {
-            *per_half_hour.entry((row.try_get("slot")?, row.try_get("event")?)).or_default() += row.try_get::<i64, _>("n")? as u64;
+        for (agent, (calls_in, talk)) in found.per_agent {
+            let entry = figures_of(&mut agents, &agent);
+            entry.calls_in += calls_in;
+            entry.talk_secs += talk;
+            agent_names.insert(agent);
         }
-        agent_rows(db, &source, name, &span, &mut agents, &mut agent_names).await?;
+        for (agent, session, secs) in found.spans {
+            let entry = figures_of(&mut agents, &agent);
+            if session {
+                entry.sessions += 1;
+                entry.session_secs += secs;
+            } else {
+                entry.pauses += 1;
+                entry.pause_secs += secs;
+            }
+            agent_names.insert(agent);
+        }
+        report.outcomes.push(outcome);
     }
     report.service_level.threshold_secs = if thresholds.len() == 1 { *thresholds.first().unwrap_or(&0) } else { 0 };
     report.waits = wait_buckets(&answered_buckets, &abandoned_buckets);
@@ -166,23 +168,74 @@ pub async fn acd_report(db: &Db, scope: TenantScope, readable: &[QueueRecord], f
     Ok(report)
 }
 
-async fn event_counts(db: &Db, source: &str, queue: &str, span: &Span) -> Result<Vec<(String, u64)>, AppError> {
-    sqlx::query(
-        "SELECT event, COUNT(*) AS n FROM queue_log_events \
-         WHERE source = $1 AND queue = $2 AND time_ms >= $3 AND time_ms < $4 \
-           AND event IN ('ENTERQUEUE', 'CONNECT', 'ABANDON', 'EXITWITHTIMEOUT', 'EXITEMPTY', 'EXITWITHKEY', \
-                         'DISSUASION', 'CLOSED') \
-         GROUP BY event",
-    )
-    .bind(source)
-    .bind(queue)
-    .bind(span.start_ms)
-    .bind(span.end_ms)
-    .fetch_all(db.pool())
-    .await?
-    .iter()
-    .map(|row| Ok((row.try_get("event")?, row.try_get::<i64, _>("n")? as u64)))
-    .collect()
+/// What one queue contributes: outcomes and agent totals from the half-hour counts, wait
+/// buckets and sessions from the lines.
+struct QueueFigures {
+    /// Outcome events per UTC half hour, from `queue_log_slots`.
+    slots: Vec<((i64, String), u64)>,
+    /// (hold bucket, count, within the threshold) of answered calls.
+    answered: Vec<(i64, u64, u64)>,
+    /// (wait bucket, count, within the threshold) of abandoned calls.
+    abandoned: Vec<(i64, u64, u64)>,
+    /// Per agent: (calls answered, talk time of completed calls).
+    per_agent: Vec<(String, (u64, u64))>,
+    /// Sessions (true) and pauses (false) per agent, clipped to the period, in seconds.
+    spans: Vec<(String, bool, u64)>,
+}
+
+async fn queue_figures(db: &Db, queue: &QueueRecord, span: &Span) -> Result<QueueFigures, AppError> {
+    let source = format!("{}:queue_log", queue.settings.pbx);
+    let name = queue.settings.name.as_str();
+    let threshold = queue.settings.service_level_secs as i64;
+    let slots = async {
+        // Periods start at local midnight, on a UTC half hour in every zone with a whole or
+        // half-hour offset.
+        sqlx::query(
+            "SELECT event, slot, CAST(SUM(calls) AS BIGINT) AS n FROM queue_log_slots \
+             WHERE source = $1 AND queue = $2 AND slot >= $3 AND slot < $4 \
+               AND event IN ('ENTERQUEUE', 'CONNECT', 'ABANDON', 'EXITWITHTIMEOUT', 'EXITEMPTY', 'EXITWITHKEY', \
+                             'DISSUASION', 'CLOSED') \
+             GROUP BY event, slot",
+        )
+        .bind(&source)
+        .bind(name)
+        .bind(span.start_ms.div_euclid(HALF_HOUR_MS))
+        .bind((span.end_ms + HALF_HOUR_MS - 1).div_euclid(HALF_HOUR_MS))
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|row| Ok(((row.try_get("slot")?, row.try_get("event")?), row.try_get::<i64, _>("n")? as u64)))
+        .collect::<Result<Vec<_>, AppError>>()
+    };
+    let answered = buckets(db, &source, name, span, "CONNECT", "hold_secs", threshold);
+    let abandoned = buckets(db, &source, name, span, "ABANDON", "wait_secs", threshold);
+    let per_agent = async {
+        sqlx::query(
+            "SELECT event, agent, CAST(SUM(calls) AS BIGINT) AS n, CAST(SUM(talk_secs) AS BIGINT) AS talk \
+             FROM queue_log_slots \
+             WHERE source = $1 AND queue = $2 AND slot >= $3 AND slot < $4 \
+               AND event IN ('CONNECT', 'COMPLETECALLER', 'COMPLETEAGENT') \
+             GROUP BY event, agent",
+        )
+        .bind(&source)
+        .bind(name)
+        .bind(span.start_ms.div_euclid(HALF_HOUR_MS))
+        .bind((span.end_ms + HALF_HOUR_MS - 1).div_euclid(HALF_HOUR_MS))
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|row| {
+            let event: String = row.try_get("event")?;
+            let count = row.try_get::<Option<i64>, _>("n")?.unwrap_or(0) as u64;
+            let talk = row.try_get::<Option<i64>, _>("talk")?.unwrap_or(0) as u64;
+            // Calls in count the answers; talk time comes with the completions.
+            Ok((row.try_get("agent")?, if event == "CONNECT" { (count, 0) } else { (0, talk) }))
+        })
+        .collect::<Result<Vec<(String, (u64, u64))>, AppError>>()
+    };
+    let spans = agent_spans(db, &source, name, span);
+    let (slots, answered, abandoned, per_agent, spans) = futures::try_join!(slots, answered, abandoned, per_agent, spans)?;
+    Ok(QueueFigures { slots, answered, abandoned, per_agent, spans })
 }
 
 /// Counts per 30-second bucket of `column` for one event, with how many were within `threshold`.
@@ -195,7 +248,7 @@ async fn buckets(
     column: &str,
     threshold: i64,
 ) -> Result<Vec<(i64, u64, u64)>, AppError> {
-    // `column` is one of two names chosen above, never input.
+    // `column` is one of two names chosen by the caller, never input.
     let sql = format!(
         "SELECT {column} / $5 AS bucket, COUNT(*) AS n, \
                 CAST(SUM(CASE WHEN {column} <= $6 THEN 1 ELSE 0 END) AS BIGINT) AS within \
@@ -216,7 +269,11 @@ async fn buckets(
         .iter()
         .map(|row| {
             let bucket: Option<i64> = row.try_get("bucket")?;
-            Ok((bucket.unwrap_or(0), row.try_get::<i64, _>("n")? as u64, row.try_get::<Option<i64>, _>("within")?.unwrap_or(0) as u64))
+            Ok((
+                bucket.unwrap_or(0),
+                row.try_get::<i64, _>("n")? as u64,
+                row.try_get::<Option<i64>, _>("within")?.unwrap_or(0) as u64,
+            ))
         })
         .collect()
 }
@@ -241,39 +298,9 @@ fn calendar_slots(per_half_hour: &BTreeMap<(i64, String), u64>, zone: &TimeZone)
     (weekdays, half_hours)
 }
 
-async fn agent_rows(
-    db: &Db,
-    source: &str,
-    queue: &str,
-    span: &Span,
-    agents: &mut BTreeMap<String, AgentFigures>,
-    names: &mut BTreeSet<String>,
-) -> Result<(), AppError> {
-    for row in sqlx::query(
-        "SELECT agent, event, COUNT(*) AS n, CAST(SUM(talk_secs) AS BIGINT) AS talk FROM queue_log_events \
-         WHERE source = $1 AND queue = $2 AND event IN ('CONNECT', 'COMPLETECALLER', 'COMPLETEAGENT') \
-           AND time_ms >= $3 AND time_ms < $4 \
-         GROUP BY agent, event",
-    )
-    .bind(source)
-    .bind(queue)
-    .bind(span.start_ms)
-    .bind(span.end_ms)
-    .fetch_all(db.pool())
-    .await?
-    {
-        let agent: String = row.try_get("agent")?;
-        let event: String = row.try_get("event")?;
-        let count = row.try_get::<i64, _>("n")? as u64;
-        let entry = figures(agents, &agent);
-        if event == "CONNECT" {
-            entry.calls_in += count;
-        } else {
-            entry.talk_secs += row.try_get::<Option<i64>, _>("talk")?.unwrap_or(0) as u64;
-        }
-        names.insert(agent);
-    }
-    // Sessions and pauses: pair each opening with the next closing of the same agent.
+/// Sessions (ADDMEMBER → REMOVEMEMBER) and pauses (PAUSE → UNPAUSE) per agent, clipped to the
+/// period; one still open at its end counts up to that end.
+async fn agent_spans(db: &Db, source: &str, queue: &str, span: &Span) -> Result<Vec<(String, bool, u64)>, AppError> {
     let rows = sqlx::query(
         "SELECT agent, event, time_ms FROM queue_log_events \
          WHERE source = $1 AND queue = $2 \
@@ -289,10 +316,6 @@ async fn agent_rows(
     .await?;
     let mut open_session: HashMap<String, i64> = HashMap::new();
     let mut open_pause: HashMap<String, i64> = HashMap::new();
-    let clip = |from: i64, to: i64| -> Option<u64> {
-        let (from, to) = (from.max(span.start_ms), to.min(span.end_ms));
-        (to > from).then(|| ((to - from) / 1000) as u64)
-    };
     let mut closed: Vec<(String, bool, i64, i64)> = Vec::new();
     for row in rows {
         let agent: String = row.try_get("agent")?;
@@ -316,25 +339,18 @@ async fn agent_rows(
             }
         }
     }
-    let end = span.end_ms;
-    closed.extend(open_session.into_iter().map(|(agent, from)| (agent, true, from, end)));
-    closed.extend(open_pause.into_iter().map(|(agent, from)| (agent, false, from, end)));
-    for (agent, session, from, to) in closed {
-        let Some(secs) = clip(from, to) else { continue };
-        let entry = figures(agents, &agent);
-        if session {
-            entry.sessions += 1;
-            entry.session_secs += secs;
-        } else {
-            entry.pauses += 1;
-            entry.pause_secs += secs;
-        }
-        names.insert(agent);
-    }
-    Ok(())
+    closed.extend(open_session.into_iter().map(|(agent, from)| (agent, true, from, span.end_ms)));
+    closed.extend(open_pause.into_iter().map(|(agent, from)| (agent, false, from, span.end_ms)));
+    Ok(closed
+        .into_iter()
+        .filter_map(|(agent, session, from, to)| {
+            let (from, to) = (from.max(span.start_ms), to.min(span.end_ms));
+            (to > from).then(|| (agent, session, ((to - from) / 1000) as u64))
+        })
+        .collect())
 }
 
-fn figures<'a>(agents: &'a mut BTreeMap<String, AgentFigures>, agent: &str) -> &'a mut AgentFigures {
+fn figures_of<'a>(agents: &'a mut BTreeMap<String, AgentFigures>, agent: &str) -> &'a mut AgentFigures {
     agents.entry(agent.to_string()).or_insert_with(|| AgentFigures { agent: agent.to_string(), ..Default::default() })
 }
 
