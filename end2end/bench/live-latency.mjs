@@ -33,8 +33,13 @@ if (!login.ok()) throw new Error(`login failed: ${login.status()}`);
 const opened = [];
 for (let i = 0; i < pages; i++) {
   const page = await context.newPage();
+  page.on('pageerror', (error) => console.error(`dashboard ${i}:`, error.message));
+  page.on('console', (message) => { if (message.type() === 'error') console.error(`dashboard ${i}:`, message.text()); });
   await page.goto('/acd/live');
-  await page.waitForSelector('[data-testid=link-state][data-state=live]');
+  await page.waitForSelector('[data-testid=link-state][data-state=live]').catch(async (error) => {
+    console.error(`dashboard ${i} did not go live at ${page.url()}:`, (await page.content()).slice(0, 2000));
+    throw error;
+  });
   await page.waitForSelector('[data-testid=queue-panel]');
   await page.evaluate(() => {
     const seen = new Set();

@@ -21,7 +21,7 @@ pub struct QueueLive {
     pub abandoned: u64,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberLive {
     /// The queue interface, e.g. `PJSIP/1001` or `Local/1001@agents/n`: the member's key.
     pub interface: String,
@@ -82,7 +82,7 @@ pub struct CallerLive {
 }
 
 /// Asterisk's device state of a member (`Status:` field, `AST_DEVICE_*` values).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DeviceStatus {
     #[default]
     Unknown,

@@ -15,7 +15,8 @@ pub async fn live_dashboard(
     use crate::auth::{Permission, guard::require};
     let session = require(Permission::SuperviseQueues).await?;
     let scope = session.tenant_scope(None)?;
-    let (sender, receiver) = futures::channel::mpsc::channel(4);
+    // No queue of stale boards: the feed waits for the socket and then sends the newest.
+    let (sender, receiver) = futures::channel::mpsc::channel(0);
     let feed = super::feed::Feed {
         db: crate::db::Db::from_context()?,
         auth: crate::auth::guard::settings(),

@@ -1,6 +1,6 @@
 //! One dashboard's feed: it wakes on every change of the live board, cuts the board to the
 //! queues the user supervises and pushes it when it differs from the last push. Pushes are at
-//! least `MIN_GAP` apart so a burst of events costs one message, and the session is checked
+//! least `MIN_GAP` apart (ten a second: more than eyes follow) so a burst of events costs one message, and the session is checked
 //! again every `RECHECK` so a revoked session or a lost right ends the feed.
 
 use std::pin::Pin;
@@ -20,7 +20,7 @@ use crate::auth::{Permission, SessionUser, sessions};
 use crate::db::{Db, now_ms};
 use crate::error::AppError;
 
-const MIN_GAP: Duration = Duration::from_millis(40);
+const MIN_GAP: Duration = Duration::from_millis(100);
 const RECHECK: Duration = Duration::from_secs(20);
 
 pub struct Feed {

@@ -75,8 +75,8 @@ fn LiveDashboard() -> impl IntoView {
             Some(false) => ().into_any(),
         }}
         <WaitingSummary board now />
-        // Panels are keyed by queue and rows by their whole content: a push redraws only what
-        // changed, and a form being filled in stays unless its own row changes.
+        // Panels are keyed by queue and member rows by interface, updated in place: a push
+        // changes only the text that changed.
         <For each=move || queue_ids.get() key=|id| *id let:id>
             <QueuePanel queue=Memo::new(move |_| queue_of(board, id)) now act />
         </For>
@@ -111,9 +111,17 @@ async fn follow(
         let _ = hello.try_send(Ok(DashboardRequest::Hello));
         match live_dashboard(requests.into()).await {
             Ok(mut pushes) => {
-                while let Some(push) = pushes.next().await {
+                while let Some(mut push) = pushes.next().await {
                     if !alive.load(Ordering::Relaxed) {
                         return;
+                    }
+                    // Pushes that arrived while the page was busy drawing are stale: draw only
+                    // the newest, so a slow machine shows the present instead of catching up.
+                    while push.is_ok() {
+                        match futures::FutureExt::now_or_never(pushes.next()) {
+                            Some(Some(newer)) => push = newer,
+                            _ => break,
+                        }
                     }
                     match push {
                         Ok(dashboard) => {
@@ -207,7 +215,7 @@ fn QueuePanel(queue: Memo<Option<DashboardQueue>>, now: Signal<i64>, act: Server
         _ => "badge bad",
     };
     let unknown_to_pbx = move || queue.with(|q| q.as_ref().is_some_and(|q| !q.on_pbx && q.state == Some(PbxState::Connected)));
-    let members = move || queue.with(|q| q.as_ref().map(|q| q.members.clone()).unwrap_or_default());
+    let interfaces = move || queue.with(|q| q.as_ref().map(|q| q.members.iter().map(|m| m.interface.clone()).collect::<Vec<_>>()).unwrap_or_default());
     let callers = move || queue.with(|q| q.as_ref().map(|q| q.callers.clone()).unwrap_or_default());
     let addable = Memo::new(move |_| queue.with(|q| q.as_ref().map(|q| q.addable.clone()).unwrap_or_default()));
     view! {
@@ -235,8 +243,14 @@ fn QueuePanel(queue: Memo<Option<DashboardQueue>>, now: Signal<i64>, act: Server
                     </tr>
                 </thead>
                 <tbody>
-                    <For each=members key=|member| member.clone() let:member>
-                        <MemberRow queue_id=queue_id.get_untracked() member now act />
+                    <For each=interfaces key=|interface| interface.clone() let:interface>
+                        {
+                            let key = interface.clone();
+                            let member = Memo::new(move |_| {
+                                queue.with(|q| q.as_ref().and_then(|q| q.members.iter().find(|m| m.interface == key).cloned()))
+                            });
+                            view! { <MemberRow queue_id=queue_id.get_untracked() interface member now act /> }
+                        }
                     </For>
                 </tbody>
             </table>
@@ -274,29 +288,36 @@ fn QueuePanel(queue: Memo<Option<DashboardQueue>>, now: Signal<i64>, act: Server
     }
 }
 
+/// One member's row. It lives as long as the member is in the queue and updates its cells in
+/// place, so a push changes text, not rows, and a pause reason being typed stays.
 #[component]
-fn MemberRow(queue_id: i64, member: MemberLive, now: Signal<i64>, act: ServerAction<ActOnQueue>) -> impl IntoView {
+fn MemberRow(
+    queue_id: i64,
+    interface: String,
+    member: Memo<Option<MemberLive>>,
+    now: Signal<i64>,
+    act: ServerAction<ActOnQueue>,
+) -> impl IntoView {
     let i18n = use_i18n();
-    let since = member.state_since_ms;
-    let status = member.status;
-    let paused = member.paused;
-    let reason = member.paused_reason.clone();
-    let interface = member.interface.clone();
-    let in_call = member.channel.is_some();
-    let recording = member.recording;
+    let get = move |f: fn(&MemberLive) -> String| move || member.with(|m| m.as_ref().map(f).unwrap_or_default());
+    let paused = Memo::new(move |_| member.with(|m| m.as_ref().is_some_and(|m| m.paused)));
+    let recording = Memo::new(move |_| member.with(|m| m.as_ref().is_some_and(|m| m.recording)));
+    let in_call = Memo::new(move |_| member.with(|m| m.as_ref().is_some_and(|m| m.channel.is_some())));
     let pausing = RwSignal::new(false);
     let pause_reason = RwSignal::new(String::new());
-    let penalty = RwSignal::new(member.penalty.to_string());
     let send = move |action: DashboardAction| {
         act.dispatch(ActOnQueue { queue_id, action });
     };
-    let label = if member.name.is_empty() { member.interface.clone() } else { member.name.clone() };
     let (i1, i2, i3, i4, i5, i6) =
         (interface.clone(), interface.clone(), interface.clone(), interface.clone(), interface.clone(), interface.clone());
     view! {
-        <tr data-interface=interface.clone() data-status=format!("{status:?}") data-paused=paused.to_string()>
+        <tr
+            data-interface=interface.clone()
+            data-status=get(|m| format!("{:?}", m.status))
+            data-paused=move || paused.get().to_string()
+        >
             <td>
-                <span class="agent-name">{label}</span>
+                <span class="agent-name">{get(|m| if m.name.is_empty() { m.interface.clone() } else { m.name.clone() })}</span>
                 <br />
                 <small class="muted">{interface.clone()}</small>
             </td>
@@ -306,56 +327,90 @@ fn MemberRow(queue_id: i64, member: MemberLive, now: Signal<i64>, act: ServerAct
                     type="number"
                     min="0"
                     max=MAX_PENALTY
-                    bind:value=penalty
-                    on:change=move |_| {
-                        if let Ok(value) = penalty.get().trim().parse::<u32>() {
+                    prop:value=get(|m| m.penalty.to_string())
+                    on:change=move |ev| {
+                        if let Ok(value) = event_target_value(&ev).trim().parse::<u32>() {
                             send(DashboardAction::SetPenalty { interface: i1.clone(), penalty: value });
                         }
                     }
                 />
             </td>
             <td data-testid="member-state">
-                {move || status_label(i18n.get_locale(), status)}
-                {paused.then(|| view! { " · " {move || t_string!(i18n, live_paused)} {(!reason.is_empty()).then(|| format!(" ({reason})"))} })}
-                {recording.then(|| view! { <span class="badge bad">" ● " {move || t_string!(i18n, live_recording)}</span> })}
+                {move || {
+                    member
+                        .with(|m| m.as_ref().map(|m| (m.status, m.paused, m.paused_reason.clone())))
+                        .map(|(status, paused, reason)| {
+                            let mut text = status_label(i18n.get_locale(), status).to_string();
+                            if paused {
+                                text.push_str(" · ");
+                                text.push_str(t_string!(i18n, live_paused));
+                                if !reason.is_empty() {
+                                    text.push_str(&format!(" ({reason})"));
+                                }
+                            }
+                            text
+                        })
+                }}
+                <Show when=move || recording.get()>
+                    <span class="badge bad">" ● " {move || t_string!(i18n, live_recording)}</span>
+                </Show>
             </td>
-            <td class="num">{move || duration((now.get() - since).max(0) / 1000)}</td>
-            <td class="num">{format!("{} · {}", member.received_count, duration(member.received_talk_secs as i64))}</td>
-            <td class="num">{format!("{} · {}", member.made_count, duration(member.made_secs as i64))}</td>
+            <td class="num">
+                {move || duration((now.get() - member.with(|m| m.as_ref().map(|m| m.state_since_ms).unwrap_or(0))).max(0) / 1000)}
+            </td>
+            <td class="num">{get(|m| format!("{} · {}", m.received_count, duration(m.received_talk_secs as i64)))}</td>
+            <td class="num">{get(|m| format!("{} · {}", m.made_count, duration(m.made_secs as i64)))}</td>
             <td class="actions">
                 <button class="link" data-action="listen" on:click=move |_| send(DashboardAction::Listen { interface: i2.clone() })>
                     {t!(i18n, live_listen)}
                 </button>
-                {if recording {
+                {
+                    let (start, stop) = (i3.clone(), i3.clone());
                     view! {
-                        <button class="link" data-action="record-stop" on:click=move |_| send(DashboardAction::RecordStop { interface: i3.clone() })>
-                            {t!(i18n, live_record_stop)}
-                        </button>
+                        <Show
+                            when=move || recording.get()
+                            fallback=move || {
+                                let start = start.clone();
+                                view! {
+                                    <button class="link" data-action="record" disabled=move || !in_call.get() on:click=move |_| send(DashboardAction::RecordStart { interface: start.clone() })>
+                                        {t!(i18n, live_record)}
+                                    </button>
+                                }
+                            }
+                        >
+                            {
+                                let stop = stop.clone();
+                                view! {
+                                    <button class="link" data-action="record-stop" on:click=move |_| send(DashboardAction::RecordStop { interface: stop.clone() })>
+                                        {t!(i18n, live_record_stop)}
+                                    </button>
+                                }
+                            }
+                        </Show>
                     }
-                        .into_any()
-                } else {
+                }
+                {
+                    let resume = i4.clone();
                     view! {
-                        <button class="link" data-action="record" disabled=!in_call on:click=move |_| send(DashboardAction::RecordStart { interface: i3.clone() })>
-                            {t!(i18n, live_record)}
-                        </button>
+                        <Show
+                            when=move || paused.get()
+                            fallback=move || view! {
+                                <button class="link" data-action="pause" on:click=move |_| pausing.set(true)>
+                                    {t!(i18n, live_pause)}
+                                </button>
+                            }
+                        >
+                            {
+                                let resume = resume.clone();
+                                view! {
+                                    <button class="link" data-action="unpause" on:click=move |_| send(DashboardAction::Unpause { interface: resume.clone() })>
+                                        {t!(i18n, live_unpause)}
+                                    </button>
+                                }
+                            }
+                        </Show>
                     }
-                        .into_any()
-                }}
-                {if paused {
-                    view! {
-                        <button class="link" data-action="unpause" on:click=move |_| send(DashboardAction::Unpause { interface: i4.clone() })>
-                            {t!(i18n, live_unpause)}
-                        </button>
-                    }
-                        .into_any()
-                } else {
-                    view! {
-                        <button class="link" data-action="pause" on:click=move |_| pausing.set(true)>
-                            {t!(i18n, live_pause)}
-                        </button>
-                    }
-                        .into_any()
-                }}
+                }
                 <button class="link danger" data-action="remove" on:click=move |_| send(DashboardAction::Remove { interface: i5.clone() })>
                     {t!(i18n, live_remove)}
                 </button>

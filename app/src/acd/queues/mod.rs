@@ -87,7 +87,7 @@ pub struct QueueRecord {
 }
 
 /// A user of the tenant as queue forms and the dashboard offer them.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserChoice {
     pub id: i64,
     pub login: String,
