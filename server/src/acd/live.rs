@@ -56,11 +56,12 @@ impl AcdModel {
 
     /// One queue as supervisors see it, with today's counters and the member's current call.
     pub fn queue(&self, name: &str) -> Option<QueueLive> {
-        self.queues.get(name).map(|queue| self.present(queue))
+        self.queues.get(name).map(|queue| self.present(queue, &self.current_calls()))
     }
 
     pub fn queues(&self) -> Vec<QueueLive> {
-        self.queues.values().map(|queue| self.present(queue)).collect()
+        let calls = self.current_calls();
+        self.queues.values().map(|queue| self.present(queue, &calls)).collect()
     }
 
     pub fn set_recording(&mut self, channel: &str, on: bool) {
@@ -71,7 +72,20 @@ impl AcdModel {
         }
     }
 
-    fn present(&self, queue: &QueueLive) -> QueueLive {
+    /// Each device's current call: its newest channel (the agent leg `;2` of a Local pair
+    /// wins a tie). One pass over the channels, however many members look it up.
+    fn current_calls(&self) -> HashMap<&str, &Channel> {
+        let mut calls: HashMap<&str, &Channel> = HashMap::new();
+        for channel in self.channels.values() {
+            let newer = |known: &&Channel| (channel.created_ms, channel.name.ends_with(";2")) > (known.created_ms, known.name.ends_with(";2"));
+            if calls.get(channel.device.as_str()).is_none_or(newer) {
+                calls.insert(&channel.device, channel);
+            }
+        }
+        calls
+    }
+
+    fn present(&self, queue: &QueueLive, calls: &HashMap<&str, &Channel>) -> QueueLive {
         let mut queue = queue.clone();
         for member in &mut queue.members {
             let device = member_device(member);
@@ -81,13 +95,7 @@ impl AcdModel {
             member.received_talk_secs = received.secs;
             member.made_count = made.count;
             member.made_secs = made.secs;
-            // The agent's leg of its current call: the newest channel of its device.
-            member.channel = self
-                .channels
-                .values()
-                .filter(|c| c.device == device)
-                .max_by_key(|c| (c.created_ms, c.name.ends_with(";2")))
-                .map(|c| c.name.clone());
+            member.channel = calls.get(device.as_str()).map(|c| c.name.clone());
             member.recording = member.channel.as_ref().is_some_and(|c| self.recording.contains(c));
         }
         queue

@@ -187,6 +187,27 @@ impl World {
         self.emit(event);
     }
 
+    /// The queues `interface` is a member of: the one named, or all of them (Asterisk's rule
+    /// for QueuePause and QueuePenalty without `Queue`).
+    fn queues_of(&self, queue: Option<&str>, interface: &str) -> Vec<String> {
+        self.queues
+            .iter()
+            .filter(|(name, q)| queue.is_none_or(|wanted| wanted == name.as_str()) && q.members.iter().any(|m| m.interface == interface))
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+
+    /// QueueCallerLeave for a caller already taken out of the waiting list.
+    fn caller_left(&mut self, queue: &str, caller: &Caller) {
+        let count = self.queues.get(queue).map_or(0, |q| q.callers.len());
+        let mut leave = Message::new().with("Event", "QueueCallerLeave").with("Privilege", "agent,all");
+        channel_fields(&mut leave, "", &caller.channel, 6);
+        leave.push("Queue", queue);
+        leave.push("Position", caller.position.to_string());
+        leave.push("Count", count.to_string());
+        self.emit(leave);
+    }
+
     /// QueueAdd: `Err` carries Asterisk's message.
     #[allow(clippy::too_many_arguments)]
     pub fn add_member(
@@ -249,12 +270,7 @@ impl World {
 
     /// QueuePause; without a queue, the interface is (un)paused in every queue it is in.
     pub fn pause(&mut self, queue: Option<&str>, interface: &str, paused: bool, reason: &str) -> Result<(), String> {
-        let queues: Vec<String> = self
-            .queues
-            .iter()
-            .filter(|(name, q)| queue.is_none_or(|wanted| wanted == name.as_str()) && q.members.iter().any(|m| m.interface == interface))
-            .map(|(name, _)| name.clone())
-            .collect();
+        let queues = self.queues_of(queue, interface);
         if queues.is_empty() {
             return Err("Interface not found".into());
         }
@@ -278,12 +294,7 @@ impl World {
     }
 
     pub fn set_penalty(&mut self, queue: Option<&str>, interface: &str, penalty: u32) -> Result<(), String> {
-        let queues: Vec<String> = self
-            .queues
-            .iter()
-            .filter(|(name, q)| queue.is_none_or(|wanted| wanted == name.as_str()) && q.members.iter().any(|m| m.interface == interface))
-            .map(|(name, _)| name.clone())
-            .collect();
+        let queues = self.queues_of(queue, interface);
         if queues.is_empty() {
             return Err("Invalid interface, queuename or penalty".into());
         }
@@ -388,13 +399,7 @@ impl World {
         let caller = self.take_caller(queue, uniqueid)?;
         let member = self.find_member(queue, interface)?.clone();
         let hold = (now() - caller.joined_at).max(0.0) as u64;
-        let count = self.queues[queue].callers.len();
-        let mut leave = Message::new().with("Event", "QueueCallerLeave").with("Privilege", "agent,all");
-        channel_fields(&mut leave, "", &caller.channel, 6);
-        leave.push("Queue", queue);
-        leave.push("Position", caller.position.to_string());
-        leave.push("Count", count.to_string());
-        self.emit(leave);
+        self.caller_left(queue, &caller);
         self.set_device(&member.state_interface, 2, true);
         let mut event = Message::new().with("Event", "AgentConnect").with("Privilege", "agent,all");
         agent_fields(&mut event, queue, &caller.channel, agent_channel, &member);
@@ -479,13 +484,7 @@ impl World {
     pub fn timeout(&mut self, queue: &str, uniqueid: &str) {
         let Some(caller) = self.take_caller(queue, uniqueid) else { return };
         let wait = (now() - caller.joined_at).max(0.0) as u64;
-        let count = self.queues[queue].callers.len();
-        let mut leave = Message::new().with("Event", "QueueCallerLeave").with("Privilege", "agent,all");
-        channel_fields(&mut leave, "", &caller.channel, 6);
-        leave.push("Queue", queue);
-        leave.push("Position", caller.position.to_string());
-        leave.push("Count", count.to_string());
-        self.emit(leave);
+        self.caller_left(queue, &caller);
         self.log(uniqueid, queue, "NONE", "EXITWITHTIMEOUT", &[&caller.position.to_string(), &caller.original_position.to_string(), &wait.to_string()]);
         self.hangup(uniqueid);
         self.caller_cdr(queue, &caller, "timeout");
