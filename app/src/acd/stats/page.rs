@@ -28,30 +28,67 @@ pub fn CallStatsPage() -> impl IntoView {
 /// A chart drawn in the browser once ECharts is loaded. The server renders its box only.
 #[component]
 fn ChartBox(id: &'static str, #[prop(into)] chart: Signal<Chart>) -> impl IntoView {
+    let node = NodeRef::<leptos::html::Div>::new();
     #[cfg(feature = "hydrate")]
-    Effect::new(move |_| draw(id, chart.get(), 100));
+    {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicU32, Ordering};
+        // Each drawing request supersedes the previous ones, and removal cancels them all.
+        let generation = Arc::new(AtomicU32::new(0));
+        let on_removal = generation.clone();
+        on_cleanup(move || {
+            on_removal.fetch_add(1, Ordering::Relaxed);
+        });
+        Effect::new(move |_| {
+            let chart = chart.get();
+            let current = generation.fetch_add(1, Ordering::Relaxed) + 1;
+            draw(ChartTarget { id, node, generation: generation.clone(), current }, chart, 400);
+        });
+    }
     #[cfg(not(feature = "hydrate"))]
     let _ = chart;
-    view! { <div id=id class="chart" data-testid=format!("chart-{id}")></div> }
+    view! { <div id=id class="chart" node_ref=node data-testid=format!("chart-{id}")></div> }
 }
 
-/// Draws when the ECharts script has arrived (it loads with the page), retrying briefly.
+/// The box one drawing request is for.
 #[cfg(feature = "hydrate")]
-fn draw(id: &'static str, chart: Chart, attempts: u32) {
-    let ready = js_sys::Reflect::has(&window(), &"echarts".into()).unwrap_or(false);
-    if ready {
-        // A chart already in the box is replaced, not stacked.
-        if let Some(element) = document().get_element_by_id(id) {
+struct ChartTarget {
+    id: &'static str,
+    node: NodeRef<leptos::html::Div>,
+    generation: std::sync::Arc<std::sync::atomic::AtomicU32>,
+    current: u32,
+}
+
+/// Draws when both the ECharts script (it loads with the page) and this box are in the page,
+/// retrying every 50 ms. Waiting for the box matters inside a `Transition`: the new view is built
+/// while the previous one, with a box of the same id, is still shown.
+#[cfg(feature = "hydrate")]
+fn draw(target: ChartTarget, chart: Chart, attempts: u32) {
+    if target.generation.load(std::sync::atomic::Ordering::Relaxed) != target.current {
+        return;
+    }
+    let echarts_loaded = js_sys::Reflect::has(&window(), &"echarts".into()).unwrap_or(false);
+    let element = target.node.get_untracked();
+    let in_page = element.as_ref().is_some_and(|element| {
+        let element: &wasm_bindgen::JsValue = element.as_ref();
+        document().get_element_by_id(target.id).is_some_and(|found| {
+            let found: &wasm_bindgen::JsValue = found.as_ref();
+            found == element
+        })
+    });
+    match element {
+        Some(element) if echarts_loaded && in_page => {
+            // A chart already in the box is replaced, not stacked.
             element.set_inner_html("");
             element.remove_attribute("_echarts_instance_").ok();
+            if charming::WasmRenderer::new_opt(None, None).render(target.id, &chart).is_ok() {
+                let _ = element.set_attribute("data-drawn", "true");
+            }
         }
-        if charming::WasmRenderer::new_opt(None, None).render(id, &chart).is_ok()
-            && let Some(element) = document().get_element_by_id(id)
-        {
-            let _ = element.set_attribute("data-drawn", "true");
+        _ if attempts > 0 => {
+            set_timeout(move || draw(target, chart, attempts - 1), std::time::Duration::from_millis(50));
         }
-    } else if attempts > 0 {
-        set_timeout(move || draw(id, chart, attempts - 1), std::time::Duration::from_millis(50));
+        _ => leptos::logging::warn!("chart {} not drawn: ECharts or its box never appeared", target.id),
     }
 }
 
@@ -682,11 +719,14 @@ fn CallStats() -> impl IntoView {
     }
 }
 
+/// One table of call counts: its id, its rows, and how its keys are labelled.
+type CountSection = (&'static str, Vec<super::CallCount>, fn(u8) -> String);
+
 #[component]
 fn CdrReportView(report: CdrReport) -> impl IntoView {
     let i18n = use_i18n();
     let caption = format!("{:04}-{:02} ({})", report.year, report.month, report.time_zone);
-    let sections: [(&'static str, Vec<super::CallCount>, fn(u8) -> String); 3] = [
+    let sections: [CountSection; 3] = [
         ("per-month", report.per_month.clone(), |m| format!("{m:02}")),
         ("per-day", report.per_day.clone(), |d| d.to_string()),
         ("per-hour", report.per_hour.clone(), |h| format!("{h:02}h")),
