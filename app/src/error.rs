@@ -33,6 +33,9 @@ pub enum AppError {
     /// Asterisk answered the action with an error; its message is shown as sent.
     #[error("PBX refused: {0}")]
     PbxRefused(String),
+    /// An uploaded file that cannot be imported as a whole.
+    #[error("file: {0:?}")]
+    File(FileProblem),
     #[error("internal error")]
     Internal,
     /// The request never reached the server function or its answer could not be read.
@@ -72,6 +75,10 @@ pub enum Field {
     Penalty,
     Agent,
     Period,
+    BaseName,
+    Country,
+    Columns,
+    Phone,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,6 +97,21 @@ pub enum Problem {
     OutOfRange { min: u32, max: u32 },
     NoPhone,
     NotInCall,
+    OnePhoneColumn,
+}
+
+/// Why an uploaded contact file was refused as a whole (row-level problems are rejects instead).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FileProblem {
+    Missing,
+    Empty,
+    NotTabular,
+    TooLarge { max_mb: u64 },
+    LineTooLong { line: u64, max_kib: u32 },
+    ExcelTooLarge,
+    UnreadableExcel,
+    /// The upload was imported, abandoned, or belongs to someone else.
+    UploadGone,
 }
 
 impl AppError {
@@ -105,6 +127,9 @@ impl AppError {
             AppError::NotFound => 404,
             AppError::Duplicate { .. } => 409,
             AppError::Invalid { .. } => 422,
+            AppError::File(FileProblem::TooLarge { .. }) => 413,
+            AppError::File(FileProblem::UploadGone) => 404,
+            AppError::File(_) => 422,
             AppError::TooManyAttempts => 429,
             AppError::Internal => 500,
             AppError::PbxNotConnected => 503,
@@ -128,6 +153,7 @@ impl AppError {
                 fill(td_string!(locale, error_pbx_refused), &[("message", message)])
             }
             AppError::Transport(_) => td_string!(locale, error_transport).to_string(),
+            AppError::File(problem) => problem.message(locale),
             AppError::Duplicate { field } => {
                 fill(td_string!(locale, error_duplicate), &[("field", &field.label(locale))])
             }
@@ -171,6 +197,10 @@ impl Field {
             Field::Penalty => td_string!(locale, field_penalty),
             Field::Agent => td_string!(locale, field_agent),
             Field::Period => td_string!(locale, field_period),
+            Field::BaseName => td_string!(locale, field_base_name),
+            Field::Country => td_string!(locale, field_country),
+            Field::Columns => td_string!(locale, field_columns),
+            Field::Phone => td_string!(locale, field_phone),
         }
         .to_string()
     }
@@ -196,6 +226,27 @@ impl Problem {
             ),
             Problem::NoPhone => td_string!(locale, problem_no_phone).to_string(),
             Problem::NotInCall => td_string!(locale, problem_not_in_call).to_string(),
+            Problem::OnePhoneColumn => td_string!(locale, problem_one_phone_column).to_string(),
+        }
+    }
+}
+
+impl FileProblem {
+    pub fn message(self, locale: Locale) -> String {
+        match self {
+            FileProblem::Missing => td_string!(locale, file_missing).to_string(),
+            FileProblem::Empty => td_string!(locale, file_empty).to_string(),
+            FileProblem::NotTabular => td_string!(locale, file_not_tabular).to_string(),
+            FileProblem::TooLarge { max_mb } => {
+                fill(td_string!(locale, file_too_large), &[("max", &max_mb.to_string())])
+            }
+            FileProblem::LineTooLong { line, max_kib } => fill(
+                td_string!(locale, file_line_too_long),
+                &[("line", &line.to_string()), ("max", &max_kib.to_string())],
+            ),
+            FileProblem::ExcelTooLarge => td_string!(locale, file_excel_too_large).to_string(),
+            FileProblem::UnreadableExcel => td_string!(locale, file_unreadable_excel).to_string(),
+            FileProblem::UploadGone => td_string!(locale, file_upload_gone).to_string(),
         }
     }
 }

@@ -12,6 +12,7 @@ pub use locales::i18n;
 
 pub mod acd;
 pub mod auth;
+pub mod crm;
 #[cfg(feature = "ssr")]
 pub mod db;
 pub mod error;

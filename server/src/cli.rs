@@ -133,9 +133,12 @@ pub struct ServeArgs {
     /// Trust the last `X-Forwarded-For` hop as the client address (only behind a reverse proxy).
     #[arg(long, env = "RELAIS_TRUST_PROXY", default_value_t = false)]
     pub trust_proxy: bool,
-    /// Largest request body accepted, in bytes.
+    /// Largest request body accepted, in bytes (contact file uploads: see --upload-limit-mb).
     #[arg(long, env = "RELAIS_MAX_REQUEST_BYTES", default_value_t = 1_048_576)]
     pub max_request_bytes: usize,
+    /// Largest contact file accepted for import, in megabytes.
+    #[arg(long, env = "RELAIS_UPLOAD_LIMIT_MB", default_value_t = 200)]
+    pub upload_limit_mb: u64,
     /// Asterisk manager connections, comma-separated: `NAME=USER:SECRET@HOST:PORT` (NAME may be
     /// left out for one PBX; it is then `main`).
     #[arg(long = "pbx", env = "RELAIS_PBX", value_delimiter = ',', value_parser = parse_pbx)]
@@ -278,12 +281,12 @@ impl Cli {
                 tracing::info!("database is up to date");
                 Ok(())
             }
-            Command::Serve(args) => serve::serve(db, args, started, None).await,
+            Command::Serve(args) => serve::serve(db, args, &self.database.data_dir, started, None).await,
             Command::Demo(mut args) => {
                 let logins = demo::seed(&db, &args.password).await?;
                 let simulator = demo::start_pbx(&self.database.data_dir, &mut args.serve).await?;
                 let banner = demo::banner(&args.serve.public_url(), &args.password, &logins, &simulator);
-                serve::serve(db, args.serve, started, Some(banner)).await
+                serve::serve(db, args.serve, &self.database.data_dir, started, Some(banner)).await
             }
             Command::Sim(_) => unreachable!("handled before connecting to the database"),
             Command::User(UserCommand::Create { login, first_name, last_name, tenant, profiles }) => {

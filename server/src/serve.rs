@@ -2,12 +2,14 @@
 //! check, security headers, a request size limit, and the session clean-up job.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use app::acd::bridge::AcdBridge;
 use app::auth::guard::AuthSettings;
+use app::crm::contacts::uploads::ContactImports;
 use app::db::{Db, now_ms};
 use app::{App, shell};
 use axum::Router;
@@ -17,7 +19,6 @@ use leptos::config::{Env, LeptosOptions};
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::compression::CompressionLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use server::acd::bridge::Bridge;
@@ -27,10 +28,22 @@ use server::pbx::client::AmiConfig;
 
 use crate::cli::ServeArgs;
 
-pub async fn serve(db: Db, args: ServeArgs, started: Instant, banner: Option<String>) -> anyhow::Result<()> {
+pub async fn serve(
+    db: Db,
+    args: ServeArgs,
+    data_dir: &Path,
+    started: Instant,
+    banner: Option<String>,
+) -> anyhow::Result<()> {
     let auth = args.auth_settings();
     let bridge = start_bridge(&args);
-    let router = router(db.clone(), auth.clone(), bridge, &args);
+    let imports = ContactImports::new(data_dir.join("uploads"), args.upload_limit_mb << 20)
+        .with_context(|| format!("cannot prepare {}", data_dir.join("uploads").display()))?;
+    let interrupted = app::crm::contacts::import::discard_interrupted(&db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    if interrupted > 0 {
+        tracing::warn!(bases = interrupted, "removed contact bases whose import the last run did not finish");
+    }
+    let router = router(db.clone(), auth.clone(), bridge, imports, &args);
     start_imports(&db, &args)?;
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
@@ -92,7 +105,13 @@ fn start_imports(db: &Db, args: &ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn router(db: Db, auth: AuthSettings, bridge: Option<Arc<dyn AcdBridge>>, args: &ServeArgs) -> Router {
+pub fn router(
+    db: Db,
+    auth: AuthSettings,
+    bridge: Option<Arc<dyn AcdBridge>>,
+    imports: ContactImports,
+    args: &ServeArgs,
+) -> Router {
     let options = LeptosOptions::builder()
         .output_name("relais")
         .site_root(args.site_root.as_str())
@@ -106,6 +125,7 @@ pub fn router(db: Db, auth: AuthSettings, bridge: Option<Arc<dyn AcdBridge>>, ar
         move || {
             provide_context(db.clone());
             provide_context(auth.clone());
+            provide_context(imports.clone());
             if let Some(bridge) = &bridge {
                 provide_context(bridge.clone());
             }
@@ -130,7 +150,10 @@ pub fn router(db: Db, auth: AuthSettings, bridge: Option<Arc<dyn AcdBridge>>, ar
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
-        .layer(RequestBodyLimitLayer::new(args.max_request_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            BodyLimits { request: args.max_request_bytes, upload: (args.upload_limit_mb << 20) as usize + UPLOAD_OVERHEAD },
+            limit_body,
+        ))
         // The wasm bundle and ECharts shrink to about a third.
         .layer(CompressionLayer::new())
         .layer(SetResponseHeaderLayer::overriding(
@@ -143,6 +166,48 @@ pub fn router(db: Db, auth: AuthSettings, bridge: Option<Arc<dyn AcdBridge>>, ar
             HeaderValue::from_static("same-origin"),
         ))
         .with_state(options)
+}
+
+/// Request bodies are limited everywhere; contact file uploads get their own, larger limit
+/// (the upload itself also counts the file's bytes, to answer with a clear message).
+#[derive(Clone, Copy)]
+struct BodyLimits {
+    request: usize,
+    upload: usize,
+}
+
+/// Room for the multipart envelope around an uploaded file.
+const UPLOAD_OVERHEAD: usize = 64 * 1024;
+const UPLOAD_PATH: &str = "/api/crm/bases/upload";
+
+async fn limit_body(
+    axum::extract::State(limits): axum::extract::State<BodyLimits>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let limit = if request.uri().path() == UPLOAD_PATH { limits.upload } else { limits.request };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        // Refused before reading it; the upload form shows the error like any server function's.
+        let error = if limit == limits.upload {
+            app::error::AppError::File(app::error::FileProblem::TooLarge { max_mb: (limit - UPLOAD_OVERHEAD).div_ceil(1 << 20) as u64 })
+        } else {
+            app::error::AppError::Transport("request too large".into())
+        };
+        let body = serde_json::to_string(&error).unwrap_or_default();
+        return axum::response::IntoResponse::into_response((
+            StatusCode::PAYLOAD_TOO_LARGE,
+            [(header::CONTENT_TYPE, "application/json")],
+            body,
+        ));
+    }
+    let (parts, body) = request.into_parts();
+    let body = axum::body::Body::new(http_body_util::Limited::new(body, limit));
+    next.run(axum::extract::Request::from_parts(parts, body)).await
 }
 
 /// Deletes over sessions every minute so the table only holds live ones.

@@ -110,6 +110,8 @@ pub enum Permission {
     SuperviseQueues,
     /// Read the ACD statistics (of the queues one supervises; administrators and statistics: all).
     AcdStatistics,
+    /// Import, view, edit and delete the tenant's CRM contact bases.
+    ManageContacts,
 }
 
 impl Permission {
@@ -119,7 +121,7 @@ impl Permission {
             Permission::ManageUsers | Permission::ManageQueues => {
                 matches!(kind, ProfileKind::OperatorAdmin | ProfileKind::ClientAdmin)
             }
-            Permission::SuperviseQueues => {
+            Permission::SuperviseQueues | Permission::ManageContacts => {
                 matches!(kind, ProfileKind::OperatorAdmin | ProfileKind::ClientAdmin | ProfileKind::Supervisor)
             }
             Permission::AcdStatistics => matches!(

@@ -13,6 +13,7 @@ use crate::acd::stats::page::{AcdStatsPage, CallStatsPage};
 use crate::auth::api::{Logout, get_session};
 use crate::auth::pages::{AccountPage, LoginPage};
 use crate::auth::{Permission, SessionState, SessionUser};
+use crate::crm::contacts::pages::{BasePage, BasesPage, ImportPage};
 use crate::error::{AppError, fill};
 use crate::i18n::*;
 use crate::tenants::pages::TenantsPage;
@@ -69,6 +70,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("acd/live") view=DashboardPage />
                         <Route path=path!("acd/stats") view=AcdStatsPage />
                         <Route path=path!("acd/calls") view=CallStatsPage />
+                        <Route path=path!("crm/bases") view=BasesPage />
+                        <Route path=path!("crm/bases/import") view=ImportPage />
+                        <Route path=path!("crm/bases/:id") view=BasePage />
                     </ParentRoute>
                 </Routes>
             </Router>
@@ -149,6 +153,7 @@ fn Menu(user: SessionUser) -> impl IntoView {
     let can_queues = user.can(Permission::ManageQueues);
     let can_supervise = user.can(Permission::SuperviseQueues);
     let can_stats = user.can(Permission::AcdStatistics);
+    let can_contacts = user.can(Permission::ManageContacts);
     view! {
         <nav class="menu" data-testid="menu">
             <A href="/" exact=true>
@@ -163,6 +168,9 @@ fn Menu(user: SessionUser) -> impl IntoView {
             <Show when=move || can_stats>
                 <A href="/acd/stats">{t!(i18n, menu_acd_stats)}</A>
                 <A href="/acd/calls">{t!(i18n, menu_call_stats)}</A>
+            </Show>
+            <Show when=move || can_contacts>
+                <A href="/crm/bases">{t!(i18n, menu_contact_bases)}</A>
             </Show>
             <Show when=move || can_users>
                 <A href="/admin/users">{t!(i18n, menu_users)}</A>

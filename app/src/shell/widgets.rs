@@ -75,13 +75,20 @@ pub fn CsvLink(
 }
 
 pub fn to_csv(rows: &[Vec<String>]) -> String {
-    let mut out = String::from('\u{feff}');
+    let mut out = String::from(CSV_BOM);
     for row in rows {
-        let cells: Vec<String> = row.iter().map(|cell| csv_cell(cell)).collect();
-        out.push_str(&cells.join(","));
-        out.push_str("\r\n");
+        out.push_str(&csv_line(row));
     }
     out
+}
+
+/// Starts every CSV Relais writes, so that spreadsheets read accents.
+pub const CSV_BOM: char = '\u{feff}';
+
+/// One CSV line, CRLF-terminated.
+pub fn csv_line<S: AsRef<str>>(row: &[S]) -> String {
+    let cells: Vec<String> = row.iter().map(|cell| csv_cell(cell.as_ref())).collect();
+    format!("{}\r\n", cells.join(","))
 }
 
 /// Quotes when needed, and defuses cells a spreadsheet would run as a formula.

@@ -68,7 +68,7 @@ pub fn resolve(period: &Period, zone: &TimeZone, zone_name: &str, now_ms: i64) -
         }
     };
     let days = (last - first).get_days() as i64 + 1;
-    if days < 1 || days > MAX_DAYS {
+    if !(1..=MAX_DAYS).contains(&days) {
         return Err(bad(Problem::OutOfRange { min: 1, max: MAX_DAYS as u32 }));
     }
     let start = |date: Date| -> Result<i64, AppError> {

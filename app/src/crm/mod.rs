@@ -1,0 +1,4 @@
+//! The call-centre CRM: contact bases first; campaigns, forms, argument trees and the agent desk
+//! build on them.
+
+pub mod contacts;
