@@ -2,9 +2,9 @@ import { test, expect } from '@playwright/test';
 import { signIn, menu, hydrated, callServer, DEMO_PASSWORD } from './helpers';
 
 const MENUS: Record<string, string[]> = {
-  'admin': ['Home', 'Tenants', 'Live queues', 'Queue statistics', 'Call statistics', 'Users', 'Queues', 'My account'],
-  'client.admin': ['Home', 'Live queues', 'Queue statistics', 'Call statistics', 'Users', 'Queues', 'My account'],
-  'supervisor': ['Home', 'Live queues', 'Queue statistics', 'Call statistics', 'My account'],
+  'admin': ['Home', 'Tenants', 'Live queues', 'Queue statistics', 'Call statistics', 'Contact bases', 'Users', 'Queues', 'My account'],
+  'client.admin': ['Home', 'Live queues', 'Queue statistics', 'Call statistics', 'Contact bases', 'Users', 'Queues', 'My account'],
+  'supervisor': ['Home', 'Live queues', 'Queue statistics', 'Call statistics', 'Contact bases', 'My account'],
   'agent': ['Home', 'My account'],
   'dept.head': ['Home', 'My account'],
   'accounting': ['Home', 'My account'],

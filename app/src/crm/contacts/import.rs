@@ -26,8 +26,9 @@ use crate::error::{AppError, Field, FileProblem, Problem, required_text};
 pub const MAX_BASE_NAME_CHARS: u32 = 100;
 /// Rows sent from the reader to the writer at once.
 const BATCH_ROWS: usize = 1000;
-/// Rows per INSERT statement (9 parameters each: well under both backends' limits).
-const ROWS_PER_STATEMENT: usize = 100;
+/// Rows per INSERT statement. Small on purpose: SQLite looks each parameter's name up in a list
+/// (sqlx binds `$N` by name), so the cost per row grows with the parameters per statement.
+const ROWS_PER_STATEMENT: usize = 16;
 /// Rows per transaction: long enough to amortise commits, short enough not to block other
 /// writers of an SQLite database for long.
 const ROWS_PER_COMMIT: u64 = 50_000;
