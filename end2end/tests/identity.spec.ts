@@ -153,7 +153,7 @@ test('the language switch translates the interface and is remembered', async ({ 
   await expect(page.getByTestId('menu')).toContainText('Accueil');
   await page.reload();
   await hydrated(page);
-  expect(await menu(page)).toEqual(['Accueil', 'Supervision', 'Statistiques des groupes', "Statistiques d'appels", 'Utilisateurs', "Groupes d'appels", 'Mon compte']);
+  expect(await menu(page)).toEqual(['Accueil', 'Supervision', 'Statistiques des groupes', "Statistiques d'appels", 'Bases de contacts', 'Utilisateurs', "Groupes d'appels", 'Mon compte']);
   await page.getByTestId('lang-switch').getByText('EN').click();
   await expect(page.getByTestId('menu')).toContainText('Home');
 });

@@ -184,27 +184,35 @@ pub fn read_rows(
                 .encoding(Some(encoding))
                 .bom_override(true)
                 .build(BufReader::with_capacity(256 * 1024, counting));
+            // Records end at LF only, so that line numbers count CRLF lines right (with CRLF as
+            // a terminator the reader counts each LF a record late); the CR is trimmed below.
             let mut reader = csv::ReaderBuilder::new()
                 .delimiter(delimiter)
                 .has_headers(false)
                 .flexible(true)
+                .terminator(csv::Terminator::Any(b'\n'))
                 .buffer_capacity(256 * 1024)
                 .from_reader(decoded);
             let mut record = csv::StringRecord::new();
             loop {
-                let line = reader.position().line();
                 match reader.read_record(&mut record) {
                     Ok(false) => break,
                     Ok(true) => {}
                     Err(error) => {
-                        tracing::warn!(%error, line, "CSV read error");
+                        tracing::warn!(%error, line = reader.position().line(), "CSV read error");
                         return Err(refused(FileProblem::NotTabular));
                     }
                 }
+                let line = record.position().map_or(0, csv::Position::line);
                 if record.as_slice().len() > MAX_LINE_BYTES {
                     return Err(refused(FileProblem::LineTooLong { line, max_kib: (MAX_LINE_BYTES / 1024) as u32 }));
                 }
                 fill(&mut cells, record.iter());
+                if let Some(last) = cells.last_mut()
+                    && last.ends_with('\r')
+                {
+                    last.pop();
+                }
                 if !blank(&cells) && each(line, &cells).is_break() {
                     break;
                 }
@@ -338,27 +346,105 @@ mod tests {
 
     #[test]
     fn csv_rows_stream_with_their_lines() {
-        let dir = std::env::temp_dir().join(format!("relais-source-{}", std::process::id()));
+        for newline in ["\n", "\r\n"] {
+            let text = "nom;tel\n\"Dupont\n(Jean)\";0612345678\n\n;\n\u{c9}lodie;0698765432\n".replace('\n', newline);
+            let path = temp_file("contacts.csv", &encoding_rs::WINDOWS_1252.encode(&text).0);
+            let kind = sniff(&path).unwrap();
+            let progress = Progress::default();
+            let mut rows = Vec::new();
+            read_rows(&path, kind, &progress, |line, cells| {
+                rows.push((line, cells.to_vec()));
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+            assert_eq!(
+                rows,
+                vec![
+                    (1, vec!["nom".to_string(), "tel".into()]),
+                    (2, vec![format!("Dupont{newline}(Jean)"), "0612345678".into()]),
+                    (6, vec!["Élodie".into(), "0698765432".into()]),
+                ],
+                "{newline:?}"
+            );
+            assert_eq!(progress.done.load(Ordering::Relaxed), progress.total.load(Ordering::Relaxed));
+            std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+        }
+    }
+
+    /// A minimal .xlsx as spreadsheets write it: shared strings, a number, an inline string.
+    fn workbook(sheet_rows: &str, shared: &[&str]) -> Vec<u8> {
+        use std::io::Write;
+        let mut bytes = std::io::Cursor::new(Vec::new());
+        let mut zip = zip::ZipWriter::new(&mut bytes);
+        let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        let strings: String = shared.iter().map(|s| format!("<si><t>{s}</t></si>")).collect();
+        let files = [
+            ("[Content_Types].xml", r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>"#.to_string()),
+            ("_rels/.rels", r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#.to_string()),
+            ("xl/workbook.xml", r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Contacts" sheetId="1" r:id="rId1"/></sheets></workbook>"#.to_string()),
+            ("xl/_rels/workbook.xml.rels", r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>"#.to_string()),
+            ("xl/sharedStrings.xml", format!(r#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="{n}" uniqueCount="{n}">{strings}</sst>"#, n = shared.len())),
+            ("xl/worksheets/sheet1.xml", format!(r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{sheet_rows}</sheetData></worksheet>"#)),
+        ];
+        for (name, content) in files {
+            zip.start_file(name, options).unwrap();
+            zip.write_all(content.as_bytes()).unwrap();
+        }
+        zip.finish().unwrap();
+        bytes.into_inner()
+    }
+
+    fn temp_file(name: &str, bytes: &[u8]) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("relais-source-{}-{name}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("contacts.csv");
-        std::fs::write(&path, b"nom;tel\n\"Dupont\n(Jean)\";0612345678\n\n;\n\xc9lodie;0698765432\n").unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    #[test]
+    fn xlsx_rows_stream_with_numbers_as_typed() {
+        // Row 1: header (shared strings); row 3: a phone typed as a number (its leading 0 gone),
+        // a name as an inline string, a gap in column B; row 2 is missing altogether.
+        let rows = r#"<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c><c r="C1" t="s"><v>2</v></c></row><row r="3"><c r="A3" t="inlineStr"><is><t>Zoé</t></is></c><c r="C3"><v>612345678</v></c></row>"#;
+        let path = temp_file("contacts.xlsx", &workbook(rows, &["Prénom", "Nom", "Téléphone"]));
         let kind = sniff(&path).unwrap();
-        let progress = Progress::default();
-        let mut rows = Vec::new();
-        read_rows(&path, kind, &progress, |line, cells| {
-            rows.push((line, cells.to_vec()));
+        assert!(matches!(kind, SourceKind::Xlsx));
+        let mut read = Vec::new();
+        read_rows(&path, kind, &Progress::default(), |line, cells| {
+            read.push((line, cells.to_vec()));
             ControlFlow::Continue(())
         })
         .unwrap();
         assert_eq!(
-            rows,
+            read,
             vec![
-                (1, vec!["nom".to_string(), "tel".into()]),
-                (2, vec!["Dupont\n(Jean)".into(), "0612345678".into()]),
-                (6, vec!["Élodie".into(), "0698765432".into()]),
+                (1, vec!["Prénom".to_string(), "Nom".into(), "Téléphone".into()]),
+                (3, vec!["Zoé".into(), String::new(), "612345678".into()]),
             ]
         );
-        assert_eq!(progress.done.load(Ordering::Relaxed), progress.total.load(Ordering::Relaxed));
-        std::fs::remove_dir_all(&dir).unwrap();
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn inflated_or_foreign_zips_are_refused() {
+        // A sheet of 2 MB of zeros packs into a few kilobytes: a zip bomb in miniature.
+        let bomb = workbook(&"0".repeat(2 << 20), &[]);
+        let path = temp_file("bomb.xlsx", &bomb);
+        assert_eq!(sniff(&path).unwrap_err(), AppError::File(FileProblem::ExcelTooLarge));
+        // A zip that is not a workbook (a .docx, an archive of photos…).
+        let mut other = std::io::Cursor::new(Vec::new());
+        {
+            use std::io::Write;
+            let mut zip = zip::ZipWriter::new(&mut other);
+            zip.start_file("word/document.xml", zip::write::SimpleFileOptions::default()).unwrap();
+            zip.write_all(b"<w:document/>").unwrap();
+            zip.finish().unwrap();
+        }
+        let path = temp_file("letter.xlsx", other.get_ref());
+        assert_eq!(sniff(&path).unwrap_err(), AppError::File(FileProblem::NotTabular));
+        // Truncated archives are refused, not crashed on.
+        let path = temp_file("cut.xlsx", &workbook("", &[])[..100]);
+        assert!(matches!(sniff(&path), Err(AppError::File(FileProblem::NotTabular | FileProblem::UnreadableExcel))));
     }
 }

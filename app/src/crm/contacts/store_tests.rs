@@ -109,6 +109,24 @@ async fn a_messy_file_imports_its_good_rows_and_explains_the_others() {
         );
         assert_eq!(rejects[0].cells, vec!["Jean", "Dupont", "+33 6 12 34 56 78", "Paris"]);
 
+        // The downloadable report, in French; polling past its end is harmless (HTTP bodies do).
+        use futures::StreamExt;
+        let lines = store::rejects(&db, scope, base_id).await.unwrap();
+        let mut report = std::pin::pin!(import::report_csv(lines, crate::i18n::Locale::fr));
+        let mut text = String::new();
+        while let Some(chunk) = report.next().await {
+            text.push_str(&chunk.unwrap());
+        }
+        assert!(report.next().await.is_none());
+        assert_eq!(
+            text,
+            "\u{feff}Ligne,Motif,Ligne lue\r\n\
+             3,doublon de la ligne 2,Jean,Dupont,'+33 6 12 34 56 78,Paris\r\n\
+             4,numéro de téléphone invalide,Ana,Roux,12 34,Lyon\r\n\
+             5,pas de numéro de téléphone,Luc,Petit,,Nice\r\n\
+             6,2 colonnes au lieu des 4 nécessaires,Zoé,Blanc\r\n"
+        );
+
         // Search by name or phone, case-insensitively; LIKE wildcards are literal.
         assert_eq!(store::page(&db, scope, base_id, "élodie", 0).await.unwrap().matching, 1);
         assert_eq!(store::page(&db, scope, base_id, "ELODIE", 0).await.unwrap().matching, 1);
