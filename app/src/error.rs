@@ -79,6 +79,12 @@ pub enum Field {
     Country,
     Columns,
     Phone,
+    CampaignName,
+    Product,
+    ContactBase,
+    StartsOn,
+    EndsOn,
+    CampaignState,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,6 +104,9 @@ pub enum Problem {
     NoPhone,
     NotInCall,
     OnePhoneColumn,
+    BeforeStart,
+    NotAllowedNow,
+    InUse,
 }
 
 /// Why an uploaded contact file was refused as a whole (row-level problems are rejects instead).
@@ -201,6 +210,12 @@ impl Field {
             Field::Country => td_string!(locale, field_country),
             Field::Columns => td_string!(locale, field_columns),
             Field::Phone => td_string!(locale, field_phone),
+            Field::CampaignName => td_string!(locale, field_campaign_name),
+            Field::Product => td_string!(locale, field_product),
+            Field::ContactBase => td_string!(locale, field_contact_base),
+            Field::StartsOn => td_string!(locale, field_starts_on),
+            Field::EndsOn => td_string!(locale, field_ends_on),
+            Field::CampaignState => td_string!(locale, field_campaign_state),
         }
         .to_string()
     }
@@ -227,6 +242,9 @@ impl Problem {
             Problem::NoPhone => td_string!(locale, problem_no_phone).to_string(),
             Problem::NotInCall => td_string!(locale, problem_not_in_call).to_string(),
             Problem::OnePhoneColumn => td_string!(locale, problem_one_phone_column).to_string(),
+            Problem::BeforeStart => td_string!(locale, problem_before_start).to_string(),
+            Problem::NotAllowedNow => td_string!(locale, problem_not_allowed_now).to_string(),
+            Problem::InUse => td_string!(locale, problem_in_use).to_string(),
         }
     }
 }

@@ -112,6 +112,8 @@ pub enum Permission {
     AcdStatistics,
     /// Import, view, edit and delete the tenant's CRM contact bases.
     ManageContacts,
+    /// Create, edit, activate and close the tenant's CRM campaigns.
+    ManageCampaigns,
 }
 
 impl Permission {
@@ -121,7 +123,7 @@ impl Permission {
             Permission::ManageUsers | Permission::ManageQueues => {
                 matches!(kind, ProfileKind::OperatorAdmin | ProfileKind::ClientAdmin)
             }
-            Permission::SuperviseQueues | Permission::ManageContacts => {
+            Permission::SuperviseQueues | Permission::ManageContacts | Permission::ManageCampaigns => {
                 matches!(kind, ProfileKind::OperatorAdmin | ProfileKind::ClientAdmin | ProfileKind::Supervisor)
             }
             Permission::AcdStatistics => matches!(

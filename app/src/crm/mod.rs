@@ -1,4 +1,5 @@
 //! The call-centre CRM: contact bases first; campaigns, forms, argument trees and the agent desk
 //! build on them.
 
+pub mod campaigns;
 pub mod contacts;

@@ -13,6 +13,7 @@ use crate::acd::stats::page::{AcdStatsPage, CallStatsPage};
 use crate::auth::api::{Logout, get_session};
 use crate::auth::pages::{AccountPage, LoginPage};
 use crate::auth::{Permission, SessionState, SessionUser};
+use crate::crm::campaigns::pages::CampaignsPage;
 use crate::crm::contacts::pages::{BasePage, BasesPage, ImportPage};
 use crate::error::{AppError, fill};
 use crate::i18n::*;
@@ -73,6 +74,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("crm/bases") view=BasesPage />
                         <Route path=path!("crm/bases/import") view=ImportPage />
                         <Route path=path!("crm/bases/:id") view=BasePage />
+                        <Route path=path!("crm/campaigns") view=CampaignsPage />
                     </ParentRoute>
                 </Routes>
             </Router>
@@ -154,6 +156,7 @@ fn Menu(user: SessionUser) -> impl IntoView {
     let can_supervise = user.can(Permission::SuperviseQueues);
     let can_stats = user.can(Permission::AcdStatistics);
     let can_contacts = user.can(Permission::ManageContacts);
+    let can_campaigns = user.can(Permission::ManageCampaigns);
     view! {
         <nav class="menu" data-testid="menu">
             <A href="/" exact=true>
@@ -171,6 +174,9 @@ fn Menu(user: SessionUser) -> impl IntoView {
             </Show>
             <Show when=move || can_contacts>
                 <A href="/crm/bases">{t!(i18n, menu_contact_bases)}</A>
+            </Show>
+            <Show when=move || can_campaigns>
+                <A href="/crm/campaigns">{t!(i18n, menu_campaigns)}</A>
             </Show>
             <Show when=move || can_users>
                 <A href="/admin/users">{t!(i18n, menu_users)}</A>

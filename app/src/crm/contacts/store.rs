@@ -178,8 +178,12 @@ pub async fn delete_contact(db: &Db, scope: TenantScope, contact_id: i64) -> Res
     Ok(())
 }
 
+/// Deletes a base and its contacts, unless a campaign uses it.
 pub async fn delete_base(db: &Db, scope: TenantScope, base_id: i64) -> Result<(), AppError> {
     base(db, scope, base_id).await?;
+    if crate::crm::campaigns::store::base_in_use(db, base_id).await? {
+        return Err(AppError::invalid(Field::ContactBase, Problem::InUse));
+    }
     super::import::discard(db, base_id).await
 }
 
