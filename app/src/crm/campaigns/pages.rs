@@ -22,10 +22,18 @@ fn Campaigns() -> impl IntoView {
     let update = ServerAction::<UpdateCampaign>::new();
     let state = ServerAction::<SetCampaignState>::new();
     let delete = ServerAction::<DeleteCampaign>::new();
-    let data = Resource::new(
-        move || (create.version().get(), update.version().get(), state.version().get(), delete.version().get()),
-        |_| list_campaigns(),
-    );
+    // Reloads after each change that succeeded: a refused one leaves the forms as typed.
+    let saved = RwSignal::new(0_usize);
+    let bump = move |succeeded: bool| {
+        if succeeded {
+            saved.update(|n| *n += 1);
+        }
+    };
+    Effect::new(move |_| bump(matches!(create.value().get(), Some(Ok(_)))));
+    Effect::new(move |_| bump(matches!(update.value().get(), Some(Ok(())))));
+    Effect::new(move |_| bump(matches!(state.value().get(), Some(Ok(())))));
+    Effect::new(move |_| bump(matches!(delete.value().get(), Some(Ok(())))));
+    let data = Resource::new(move || saved.get(), |_| list_campaigns());
     let editing = RwSignal::new(None::<CampaignRecord>);
     Effect::new(move |_| {
         if let Some(Ok(())) = update.value().get() {

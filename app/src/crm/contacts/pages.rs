@@ -408,9 +408,16 @@ fn Base() -> impl IntoView {
             editing.set(None);
         }
     });
+    // Reloads after each change that succeeded: a refused edit stays as typed.
+    let saved = RwSignal::new(0_usize);
+    Effect::new(move |_| {
+        if matches!(update.value().get(), Some(Ok(()))) || matches!(delete.value().get(), Some(Ok(()))) {
+            saved.update(|n| *n += 1);
+        }
+    });
     let data = Resource::new(
-        move || (base_id.get(), search.get(), page.get(), update.version().get(), delete.version().get()),
-        |(base_id, search, page, _, _)| contacts_of_base(base_id, search, page),
+        move || (base_id.get(), search.get(), page.get(), saved.get()),
+        |(base_id, search, page, _)| contacts_of_base(base_id, search, page),
     );
     let rows = Signal::derive(move || {
         let locale = i18n.get_locale();
