@@ -36,6 +36,9 @@ pub enum AppError {
     /// An uploaded file that cannot be imported as a whole.
     #[error("file: {0:?}")]
     File(FileProblem),
+    /// An argument tree that cannot be saved; the problem names the node.
+    #[error("argument tree: {0:?}")]
+    Tree(crate::crm::trees::TreeProblem),
     #[error("internal error")]
     Internal,
     /// The request never reached the server function or its answer could not be read.
@@ -85,6 +88,9 @@ pub enum Field {
     StartsOn,
     EndsOn,
     CampaignState,
+    TreeName,
+    FirstQuestion,
+    ArgumentTree,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -139,6 +145,7 @@ impl AppError {
             AppError::File(FileProblem::TooLarge { .. }) => 413,
             AppError::File(FileProblem::UploadGone) => 404,
             AppError::File(_) => 422,
+            AppError::Tree(_) => 422,
             AppError::TooManyAttempts => 429,
             AppError::Internal => 500,
             AppError::PbxNotConnected => 503,
@@ -163,6 +170,7 @@ impl AppError {
             }
             AppError::Transport(_) => td_string!(locale, error_transport).to_string(),
             AppError::File(problem) => problem.message(locale),
+            AppError::Tree(problem) => problem.message(locale),
             AppError::Duplicate { field } => {
                 fill(td_string!(locale, error_duplicate), &[("field", &field.label(locale))])
             }
@@ -216,6 +224,9 @@ impl Field {
             Field::StartsOn => td_string!(locale, field_starts_on),
             Field::EndsOn => td_string!(locale, field_ends_on),
             Field::CampaignState => td_string!(locale, field_campaign_state),
+            Field::TreeName => td_string!(locale, field_tree_name),
+            Field::FirstQuestion => td_string!(locale, field_first_question),
+            Field::ArgumentTree => td_string!(locale, field_argument_tree),
         }
         .to_string()
     }

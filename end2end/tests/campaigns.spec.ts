@@ -1,22 +1,12 @@
-import { test, expect, Page } from '@playwright/test';
-import { hydrated, signIn } from './helpers';
-
-/** Imports a small base through the import page and returns its name. */
-async function importBase(page: Page, name: string) {
-  await page.goto('/crm/bases/import');
-  await hydrated(page);
-  const csv = Buffer.from('nom;telephone\nDurand;0612345001\nMartin;0612345002\n');
-  await page.getByTestId('upload-form').locator('input[type=file]').setInputFiles({ name: 'base.csv', mimeType: 'text/csv', buffer: csv });
-  await page.getByTestId('upload-form').locator('button[type=submit]').click();
-  await page.getByTestId('mapping-form').locator('input[name=name]').fill(name);
-  await page.getByTestId('mapping-form').locator('button[type=submit]').click();
-  await expect(page.getByTestId('import-done')).toBeVisible();
-}
+import { test, expect } from '@playwright/test';
+import { createTree, hydrated, importBase, signIn } from './helpers';
 
 test('a campaign is created on a base, checked, activated, closed, and keeps its base', async ({ page }) => {
   await signIn(page, 'client.admin');
   const baseName = `Prospects ${Date.now()}`;
   await importBase(page, baseName);
+  const treeName = `Script ${Date.now()}`;
+  await createTree(page, treeName, 'Do you have internet at home?');
 
   await page.goto('/crm/campaigns');
   await hydrated(page);
@@ -29,6 +19,7 @@ test('a campaign is created on a base, checked, activated, closed, and keeps its
   await form.locator('input[name=ends_on]').fill('2026-11-01');
   await form.locator('input[name=yes_no]').check();
   await form.locator('input[name=argument_tree]').check();
+  await form.locator('select[name=tree]').selectOption({ label: treeName });
   await form.locator('button[type=submit]').click();
   // The end before the start is refused with the field named; nothing is created.
   await expect(page.getByTestId('error').last()).toHaveText('End date: is before the start date');
@@ -39,7 +30,7 @@ test('a campaign is created on a base, checked, activated, closed, and keeps its
   const row = page.locator(`tr[data-campaign="${name}"]`);
   await expect(row.getByTestId('state')).toHaveText('Draft');
   await expect(row).toContainText(baseName);
-  await expect(row).toContainText('Yes/no question, Argument tree');
+  await expect(row).toContainText(`Yes/no question, Argument tree (${treeName})`);
   await expect(row).toContainText('2026-12-01 → 2027-02-28');
 
   await row.getByRole('button', { name: 'Activate' }).click();

@@ -73,3 +73,29 @@ export async function ami(actions: Record<string, string>[]): Promise<Record<str
     });
   });
 }
+
+/** Imports a base of two new contacts named `name` through the import page. */
+export async function importBase(page: Page, name: string) {
+  await page.goto('/crm/bases/import');
+  await hydrated(page);
+  // Numbers of its own: other bases' numbers would be rejected as duplicates across bases.
+  const phone = () => `06${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
+  const csv = Buffer.from(`nom;telephone\nDurand;${phone()}\nMartin;${phone()}\n`);
+  await page.getByTestId('upload-form').locator('input[type=file]').setInputFiles({ name: 'base.csv', mimeType: 'text/csv', buffer: csv });
+  await page.getByTestId('upload-form').locator('button[type=submit]').click();
+  await page.getByTestId('mapping-form').locator('input[name=name]').fill(name);
+  await page.getByTestId('mapping-form').locator('button[type=submit]').click();
+  await expect(page.getByTestId('import-done')).toBeVisible();
+}
+
+/** Creates a tree from the list page and waits for its editor. */
+export async function createTree(page: Page, name: string, firstQuestion: string) {
+  await page.goto('/crm/trees');
+  await hydrated(page);
+  const form = page.getByTestId('new-tree');
+  await form.locator('input[name=name]').fill(name);
+  await form.locator('textarea[name=first_question]').fill(firstQuestion);
+  await form.locator('button[type=submit]').click();
+  await expect(page).toHaveURL(/\/crm\/trees\/\d+$/);
+  await expect(page.getByTestId('tree-drawing')).toHaveAttribute('data-nodes', '1');
+}

@@ -2,9 +2,9 @@ import { test, expect } from '@playwright/test';
 import { signIn, menu, hydrated, callServer, DEMO_PASSWORD } from './helpers';
 
 const MENUS: Record<string, string[]> = {
-  'admin': ['Home', 'Tenants', 'Live queues', 'Queue statistics', 'Call statistics', 'Contact bases', 'Campaigns', 'Users', 'Queues', 'My account'],
-  'client.admin': ['Home', 'Live queues', 'Queue statistics', 'Call statistics', 'Contact bases', 'Campaigns', 'Users', 'Queues', 'My account'],
-  'supervisor': ['Home', 'Live queues', 'Queue statistics', 'Call statistics', 'Contact bases', 'Campaigns', 'My account'],
+  'admin': ['Home', 'Tenants', 'Live queues', 'Queue statistics', 'Call statistics', 'Contact bases', 'Campaigns', 'Argument trees', 'Users', 'Queues', 'My account'],
+  'client.admin': ['Home', 'Live queues', 'Queue statistics', 'Call statistics', 'Contact bases', 'Campaigns', 'Argument trees', 'Users', 'Queues', 'My account'],
+  'supervisor': ['Home', 'Live queues', 'Queue statistics', 'Call statistics', 'Contact bases', 'Campaigns', 'Argument trees', 'My account'],
   'agent': ['Home', 'My account'],
   'dept.head': ['Home', 'My account'],
   'accounting': ['Home', 'My account'],
@@ -153,7 +153,7 @@ test('the language switch translates the interface and is remembered', async ({ 
   await expect(page.getByTestId('menu')).toContainText('Accueil');
   await page.reload();
   await hydrated(page);
-  expect(await menu(page)).toEqual(['Accueil', 'Supervision', 'Statistiques des groupes', "Statistiques d'appels", 'Bases de contacts', 'Campagnes', 'Utilisateurs', "Groupes d'appels", 'Mon compte']);
+  expect(await menu(page)).toEqual(['Accueil', 'Supervision', 'Statistiques des groupes', "Statistiques d'appels", 'Bases de contacts', 'Campagnes', 'Arbres argumentaires', 'Utilisateurs', "Groupes d'appels", 'Mon compte']);
   await page.getByTestId('lang-switch').getByText('EN').click();
   await expect(page.getByTestId('menu')).toContainText('Home');
 });

@@ -178,14 +178,14 @@ struct BodyLimits {
 
 /// Room for the multipart envelope around an uploaded file.
 const UPLOAD_OVERHEAD: usize = 64 * 1024;
-const UPLOAD_PATH: &str = "/api/crm/bases/upload";
 
 async fn limit_body(
     axum::extract::State(limits): axum::extract::State<BodyLimits>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    let limit = if request.uri().path() == UPLOAD_PATH { limits.upload } else { limits.request };
+    let is_upload = request.uri().path() == <app::crm::contacts::api::UploadContacts as leptos::server_fn::ServerFn>::PATH;
+    let limit = if is_upload { limits.upload } else { limits.request };
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -193,7 +193,7 @@ async fn limit_body(
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|length| length > limit) {
         // Refused before reading it; the upload form shows the error like any server function's.
-        let error = if limit == limits.upload {
+        let error = if is_upload {
             app::error::AppError::File(app::error::FileProblem::TooLarge { max_mb: (limit - UPLOAD_OVERHEAD).div_ceil(1 << 20) as u64 })
         } else {
             app::error::AppError::Transport("request too large".into())

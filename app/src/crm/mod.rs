@@ -3,3 +3,4 @@
 
 pub mod campaigns;
 pub mod contacts;
+pub mod trees;

@@ -14,6 +14,7 @@ use crate::auth::api::{Logout, get_session};
 use crate::auth::pages::{AccountPage, LoginPage};
 use crate::auth::{Permission, SessionState, SessionUser};
 use crate::crm::campaigns::pages::CampaignsPage;
+use crate::crm::trees::pages::{TreeEditorPage, TreesPage};
 use crate::crm::contacts::pages::{BasePage, BasesPage, ImportPage};
 use crate::error::{AppError, fill};
 use crate::i18n::*;
@@ -75,6 +76,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("crm/bases/import") view=ImportPage />
                         <Route path=path!("crm/bases/:id") view=BasePage />
                         <Route path=path!("crm/campaigns") view=CampaignsPage />
+                        <Route path=path!("crm/trees") view=TreesPage />
+                        <Route path=path!("crm/trees/:id") view=TreeEditorPage />
                     </ParentRoute>
                 </Routes>
             </Router>
@@ -177,6 +180,7 @@ fn Menu(user: SessionUser) -> impl IntoView {
             </Show>
             <Show when=move || can_campaigns>
                 <A href="/crm/campaigns">{t!(i18n, menu_campaigns)}</A>
+                <A href="/crm/trees">{t!(i18n, menu_trees)}</A>
             </Show>
             <Show when=move || can_users>
                 <A href="/admin/users">{t!(i18n, menu_users)}</A>

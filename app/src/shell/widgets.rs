@@ -59,6 +59,20 @@ where
     Signal::derive(move || action.value().get().and_then(|result| result.err()))
 }
 
+/// Moves `saved` on each success of `action`, so the data it changed is loaded again; a refused
+/// action leaves the page, and what was typed, as it was.
+pub fn reload_on_success<I, T>(saved: RwSignal<usize>, action: ServerAction<I>)
+where
+    I: server_fn::ServerFn<Output = T, Error = AppError> + Clone + Send + Sync + 'static,
+    T: Clone + Send + Sync + 'static,
+{
+    Effect::new(move |_| {
+        if matches!(action.value().get(), Some(Ok(_))) {
+            saved.update(|n| *n += 1);
+        }
+    });
+}
+
 /// A link that downloads the given table as CSV (UTF-8 with BOM so spreadsheets read accents).
 #[component]
 pub fn CsvLink(

@@ -8,7 +8,7 @@ use super::{HOLDTIME_CHOICES, POSITION_CHOICES, QueueRecord, QueueSettings, STRA
 use crate::auth::Permission;
 use crate::i18n::*;
 use crate::shell::guarded;
-use crate::shell::widgets::{CsvLink, ErrorLine, action_error};
+use crate::shell::widgets::{CsvLink, ErrorLine, action_error, reload_on_success};
 
 #[component]
 pub fn QueuesPage() -> impl IntoView {
@@ -28,16 +28,10 @@ fn Queues(picks_tenant: bool) -> impl IntoView {
     let create = ServerAction::<CreateQueue>::new();
     let update = ServerAction::<UpdateQueue>::new();
     let delete = ServerAction::<DeleteQueue>::new();
-    // Reloads after each change that succeeded (a failed one leaves the forms as typed).
     let saved = RwSignal::new(0_usize);
-    let bump = move |succeeded: bool| {
-        if succeeded {
-            saved.update(|n| *n += 1);
-        }
-    };
-    Effect::new(move |_| bump(matches!(create.value().get(), Some(Ok(_)))));
-    Effect::new(move |_| bump(matches!(update.value().get(), Some(Ok(())))));
-    Effect::new(move |_| bump(matches!(delete.value().get(), Some(Ok(())))));
+    reload_on_success(saved, create);
+    reload_on_success(saved, update);
+    reload_on_success(saved, delete);
     let data = Resource::new(move || (tenant.get(), saved.get()), |(tenant, _)| list_queues(tenant));
     let editing = RwSignal::new(None::<QueueRecord>);
     Effect::new(move |_| {

@@ -1,13 +1,12 @@
 //! Queues against both database backends: profiles follow the queue, tenants stay apart.
 
 use super::{QueueSettings, store};
-use crate::auth::guard::TenantScope;
 use crate::auth::sessions::{load_active_user, queue_memberships};
 use crate::auth::{ProfileKind, QueueRole};
 use crate::db::Db;
 use crate::db::testing::each_backend;
 use crate::error::{AppError, Field, Problem};
-use crate::tenants::{self, NewTenant};
+use crate::tenants::testing::tenant;
 use crate::users::{self, NewUser, UserUpdate};
 
 const T0: i64 = 1_700_000_000_000;
@@ -21,11 +20,6 @@ fn person(login: &str) -> NewUser {
         profiles: vec![],
         own_phone: String::new(),
     }
-}
-
-async fn tenant(db: &Db, name: &str, admin: &str) -> TenantScope {
-    let new = NewTenant { name: name.into(), currency: "EUR".into(), time_zone: "Europe/Paris".into(), admin: person(admin) };
-    TenantScope::trusted(tenants::store::create(db, &new, T0).await.unwrap())
 }
 
 async fn count(db: &Db, sql: &str) -> i64 {

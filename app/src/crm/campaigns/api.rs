@@ -12,6 +12,7 @@ use crate::error::AppError;
 pub struct CampaignAdmin {
     pub campaigns: Vec<CampaignRecord>,
     pub bases: Vec<BaseChoice>,
+    pub trees: Vec<crate::crm::trees::TreeChoice>,
 }
 
 #[server(prefix = "/api", endpoint = "crm/campaigns/list", input = Json)]
@@ -24,6 +25,7 @@ pub async fn list_campaigns() -> Result<CampaignAdmin, AppError> {
             Ok(CampaignAdmin {
                 campaigns: super::store::list(&db, scope).await?,
                 bases: super::store::base_choices(&db, scope).await?,
+                trees: crate::crm::trees::store::choices(&db, scope).await?,
             })
         }
         .await,

@@ -93,6 +93,8 @@ pub struct CampaignSettings {
     pub starts_on: String,
     pub ends_on: String,
     pub forms: Vec<FormKind>,
+    /// The argument tree, required with the argument-tree form.
+    pub tree_id: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,6 +102,7 @@ pub struct CampaignRecord {
     pub id: i64,
     pub settings: CampaignSettings,
     pub base_name: String,
+    pub tree_name: Option<String>,
     pub state: CampaignState,
 }
 
@@ -125,7 +128,12 @@ pub fn validate(settings: &CampaignSettings) -> Result<CampaignSettings, AppErro
     }
     let mut forms: Vec<FormKind> = FormKind::ALL.into_iter().filter(|kind| settings.forms.contains(kind)).collect();
     forms.dedup();
-    Ok(CampaignSettings { name, product, base_id: settings.base_id, starts_on, ends_on, forms })
+    let tree_id = if forms.contains(&FormKind::ArgumentTree) {
+        Some(settings.tree_id.filter(|id| *id > 0).ok_or(AppError::invalid(Field::ArgumentTree, Problem::Required))?)
+    } else {
+        None
+    };
+    Ok(CampaignSettings { name, product, base_id: settings.base_id, starts_on, ends_on, forms, tree_id })
 }
 
 /// A `YYYY-MM-DD` day that exists (ISO order compares as text).
@@ -153,6 +161,7 @@ mod tests {
             starts_on: "2026-12-01".into(),
             ends_on: "2027-02-28".into(),
             forms: vec![FormKind::ArgumentTree, FormKind::YesNo, FormKind::YesNo],
+            tree_id: Some(4),
         }
     }
 
@@ -161,6 +170,14 @@ mod tests {
         let valid = validate(&settings()).unwrap();
         assert_eq!(valid.name, "Winter offer");
         assert_eq!(valid.forms, vec![FormKind::YesNo, FormKind::ArgumentTree]);
+    }
+
+    #[test]
+    fn the_argument_tree_form_needs_a_tree_and_only_it_keeps_one() {
+        let without_tree = CampaignSettings { tree_id: None, ..settings() };
+        assert_eq!(validate(&without_tree), Err(AppError::invalid(Field::ArgumentTree, Problem::Required)));
+        let no_tree_form = CampaignSettings { forms: vec![FormKind::YesNo], ..settings() };
+        assert_eq!(validate(&no_tree_form).unwrap().tree_id, None);
     }
 
     #[test]

@@ -4,11 +4,12 @@ use leptos::prelude::*;
 
 use super::api::{CampaignAdmin, CreateCampaign, DeleteCampaign, SetCampaignState, UpdateCampaign, list_campaigns};
 use super::{BaseChoice, CampaignRecord, CampaignSettings, CampaignState, FormKind};
+use crate::crm::trees::TreeChoice;
 use crate::auth::Permission;
 use crate::error::fill;
 use crate::i18n::*;
 use crate::shell::guarded;
-use crate::shell::widgets::{CsvLink, ErrorLine, action_error};
+use crate::shell::widgets::{CsvLink, ErrorLine, action_error, reload_on_success};
 
 #[component]
 pub fn CampaignsPage() -> impl IntoView {
@@ -22,17 +23,11 @@ fn Campaigns() -> impl IntoView {
     let update = ServerAction::<UpdateCampaign>::new();
     let state = ServerAction::<SetCampaignState>::new();
     let delete = ServerAction::<DeleteCampaign>::new();
-    // Reloads after each change that succeeded: a refused one leaves the forms as typed.
     let saved = RwSignal::new(0_usize);
-    let bump = move |succeeded: bool| {
-        if succeeded {
-            saved.update(|n| *n += 1);
-        }
-    };
-    Effect::new(move |_| bump(matches!(create.value().get(), Some(Ok(_)))));
-    Effect::new(move |_| bump(matches!(update.value().get(), Some(Ok(())))));
-    Effect::new(move |_| bump(matches!(state.value().get(), Some(Ok(())))));
-    Effect::new(move |_| bump(matches!(delete.value().get(), Some(Ok(())))));
+    reload_on_success(saved, create);
+    reload_on_success(saved, update);
+    reload_on_success(saved, state);
+    reload_on_success(saved, delete);
     let data = Resource::new(move || saved.get(), |_| list_campaigns());
     let editing = RwSignal::new(None::<CampaignRecord>);
     Effect::new(move |_| {
@@ -60,7 +55,7 @@ fn Campaigns() -> impl IntoView {
                     c.base_name.clone(),
                     s.starts_on.clone(),
                     s.ends_on.clone(),
-                    forms_text(&s.forms, locale),
+                    forms_text(&s.forms, c.tree_name.as_deref(), locale),
                     c.state.label(locale),
                 ]
             }));
@@ -74,6 +69,7 @@ fn Campaigns() -> impl IntoView {
                 match data.await {
                     Ok(admin) => {
                         let bases = admin.bases.clone();
+                        let trees = admin.trees.clone();
                         view! {
                             <CampaignTable admin editing state delete />
                             {move || {
@@ -84,6 +80,7 @@ fn Campaigns() -> impl IntoView {
                                             <CampaignForm
                                                 initial=campaign.settings.clone()
                                                 bases=bases.clone()
+                                                trees=trees.clone()
                                                 on_save=Callback::new(move |settings| {
                                                     update.dispatch(UpdateCampaign { campaign_id: campaign.id, settings });
                                                 })
@@ -111,6 +108,7 @@ fn Campaigns() -> impl IntoView {
                         <CampaignForm
                             initial=CampaignSettings { base_id: admin.bases.first().map_or(0, |b| b.id), ..Default::default() }
                             bases=admin.bases
+                            trees=admin.trees
                             on_save=Callback::new(move |settings| {
                                 create.dispatch(CreateCampaign { settings });
                             })
@@ -125,8 +123,16 @@ fn Campaigns() -> impl IntoView {
     }
 }
 
-fn forms_text(forms: &[FormKind], locale: Locale) -> String {
-    forms.iter().map(|f| f.label(locale)).collect::<Vec<_>>().join(", ")
+/// The forms' names; the argument tree's is followed by the tree's.
+fn forms_text(forms: &[FormKind], tree_name: Option<&str>, locale: Locale) -> String {
+    forms
+        .iter()
+        .map(|form| match (form, tree_name) {
+            (FormKind::ArgumentTree, Some(tree)) => format!("{} ({tree})", form.label(locale)),
+            _ => form.label(locale),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[component]
@@ -161,13 +167,14 @@ fn CampaignTable(
                         let s = campaign.settings.clone();
                         let (id, current, name) = (campaign.id, campaign.state, s.name.clone());
                         let forms = s.forms.clone();
+                        let tree_name = campaign.tree_name.clone();
                         view! {
                             <tr data-campaign=s.name.clone()>
                                 <td>{s.name.clone()}</td>
                                 <td>{s.product.clone()}</td>
                                 <td>{campaign.base_name.clone()}</td>
                                 <td>{format!("{} → {}", s.starts_on, s.ends_on)}</td>
-                                <td>{move || forms_text(&forms, i18n.get_locale())}</td>
+                                <td>{move || forms_text(&forms, tree_name.as_deref(), i18n.get_locale())}</td>
                                 <td data-testid="state" data-state=current.code()>{move || current.label(i18n.get_locale())}</td>
                                 <td class="actions">
                                     <button class="link" on:click=move |_| editing.set(Some(campaign.clone()))>{t!(i18n, edit)}</button>
@@ -228,6 +235,7 @@ fn CampaignTable(
 fn CampaignForm(
     initial: CampaignSettings,
     bases: Vec<BaseChoice>,
+    trees: Vec<TreeChoice>,
     on_save: Callback<CampaignSettings>,
     title: Signal<String>,
     testid: &'static str,
@@ -239,6 +247,7 @@ fn CampaignForm(
     let starts_on = RwSignal::new(initial.starts_on.clone());
     let ends_on = RwSignal::new(initial.ends_on.clone());
     let forms = RwSignal::new(initial.forms.clone());
+    let tree_id = RwSignal::new(initial.tree_id.or(trees.first().map(|t| t.id)));
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         on_save.run(CampaignSettings {
@@ -248,6 +257,7 @@ fn CampaignForm(
             starts_on: starts_on.get(),
             ends_on: ends_on.get(),
             forms: forms.get(),
+            tree_id: tree_id.get(),
         });
     };
     view! {
@@ -312,6 +322,27 @@ fn CampaignForm(
                     })
                     .collect_view()}
             </fieldset>
+            <Show when=move || forms.with(|f| f.contains(&FormKind::ArgumentTree))>
+                <label>
+                    {t!(i18n, field_argument_tree)}
+                    <select name="tree" on:change=move |ev| tree_id.set(event_target_value(&ev).parse().ok())>
+                        <option value="" selected=tree_id.get_untracked().is_none()>
+                            {t!(i18n, trees_choose)}
+                        </option>
+                        {trees
+                            .iter()
+                            .map(|tree| {
+                                let selected = Some(tree.id) == tree_id.get_untracked();
+                                view! {
+                                    <option value=tree.id.to_string() selected=selected>
+                                        {tree.name.clone()}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                </label>
+            </Show>
             <button type="submit">{t!(i18n, save)}</button>
         </form>
     }

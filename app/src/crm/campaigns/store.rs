@@ -6,6 +6,7 @@ use sqlx::any::AnyRow;
 
 use super::{BaseChoice, CampaignRecord, CampaignSettings, CampaignState, FormKind, validate};
 use crate::auth::guard::TenantScope;
+use crate::crm::trees::store as trees;
 use crate::db::Db;
 use crate::error::{AppError, Field, Problem};
 
@@ -22,8 +23,10 @@ fn record(row: &AnyRow) -> Result<CampaignRecord, AppError> {
             starts_on: row.try_get("starts_on")?,
             ends_on: row.try_get("ends_on")?,
             forms: forms.iter().filter_map(|code| FormKind::from_code(code)).collect(),
+            tree_id: row.try_get("tree_id")?,
         },
         base_name: row.try_get("base_name")?,
+        tree_name: row.try_get("tree_name")?,
         state: CampaignState::from_code(&state).unwrap_or(CampaignState::Draft),
     })
 }
@@ -31,8 +34,9 @@ fn record(row: &AnyRow) -> Result<CampaignRecord, AppError> {
 /// The tenant's campaigns: active first, then drafts, then closed; by start date.
 pub async fn list(db: &Db, scope: TenantScope) -> Result<Vec<CampaignRecord>, AppError> {
     let rows = sqlx::query(
-        "SELECT c.id, c.name, c.product, c.base_id, c.starts_on, c.ends_on, c.forms, c.state, b.name AS base_name
-         FROM campaigns c JOIN contact_bases b ON b.id = c.base_id
+        "SELECT c.id, c.name, c.product, c.base_id, c.starts_on, c.ends_on, c.forms, c.state, c.tree_id,
+                b.name AS base_name, t.name AS tree_name
+         FROM campaigns c JOIN contact_bases b ON b.id = c.base_id LEFT JOIN argument_trees t ON t.id = c.tree_id
          WHERE c.tenant_id = $1
          ORDER BY CASE c.state WHEN 'active' THEN 0 WHEN 'draft' THEN 1 ELSE 2 END, c.starts_on DESC, c.id DESC",
     )
@@ -65,6 +69,11 @@ async fn checked(db: &Db, scope: TenantScope, settings: &CampaignSettings, excep
     if base.is_none() {
         return Err(AppError::invalid(Field::ContactBase, Problem::Required));
     }
+    if let Some(tree_id) = settings.tree_id
+        && !trees::owned(db, scope, tree_id).await?
+    {
+        return Err(AppError::invalid(Field::ArgumentTree, Problem::Required));
+    }
     let taken: Option<i64> =
         sqlx::query_scalar("SELECT id FROM campaigns WHERE tenant_id = $1 AND lower(name) = lower($2) AND id <> $3")
             .bind(scope.tenant_id())
@@ -86,8 +95,8 @@ fn forms_json(forms: &[FormKind]) -> String {
 pub async fn create(db: &Db, scope: TenantScope, settings: &CampaignSettings, now_ms: i64) -> Result<i64, AppError> {
     let settings = checked(db, scope, settings, 0).await?;
     Ok(sqlx::query_scalar(
-        "INSERT INTO campaigns (tenant_id, name, product, base_id, starts_on, ends_on, forms, state, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'draft', $8) RETURNING id",
+        "INSERT INTO campaigns (tenant_id, name, product, base_id, starts_on, ends_on, forms, tree_id, state, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'draft', $9) RETURNING id",
     )
     .bind(scope.tenant_id())
     .bind(&settings.name)
@@ -96,6 +105,7 @@ pub async fn create(db: &Db, scope: TenantScope, settings: &CampaignSettings, no
     .bind(&settings.starts_on)
     .bind(&settings.ends_on)
     .bind(forms_json(&settings.forms))
+    .bind(settings.tree_id)
     .bind(now_ms)
     .fetch_one(db.pool())
     .await?)
@@ -105,8 +115,8 @@ pub async fn update(db: &Db, scope: TenantScope, campaign_id: i64, settings: &Ca
     state_of(db, scope, campaign_id).await?;
     let settings = checked(db, scope, settings, campaign_id).await?;
     sqlx::query(
-        "UPDATE campaigns SET name = $1, product = $2, base_id = $3, starts_on = $4, ends_on = $5, forms = $6
-         WHERE id = $7 AND tenant_id = $8",
+        "UPDATE campaigns SET name = $1, product = $2, base_id = $3, starts_on = $4, ends_on = $5, forms = $6, tree_id = $7
+         WHERE id = $8 AND tenant_id = $9",
     )
     .bind(&settings.name)
     .bind(&settings.product)
@@ -114,6 +124,7 @@ pub async fn update(db: &Db, scope: TenantScope, campaign_id: i64, settings: &Ca
     .bind(&settings.starts_on)
     .bind(&settings.ends_on)
     .bind(forms_json(&settings.forms))
+    .bind(settings.tree_id)
     .bind(campaign_id)
     .bind(scope.tenant_id())
     .execute(db.pool())
@@ -132,6 +143,7 @@ async fn state_of(db: &Db, scope: TenantScope, campaign_id: i64) -> Result<Campa
 }
 
 /// Moves a campaign to `to`: drafts and closed campaigns can be activated, active ones closed.
+/// Activating freezes the newest version of its argument tree: agents now walk that version.
 pub async fn set_state(db: &Db, scope: TenantScope, campaign_id: i64, to: CampaignState) -> Result<(), AppError> {
     let from = state_of(db, scope, campaign_id).await?;
     let allowed = matches!(
@@ -141,13 +153,24 @@ pub async fn set_state(db: &Db, scope: TenantScope, campaign_id: i64, to: Campai
     if !allowed {
         return Err(AppError::invalid(Field::CampaignState, Problem::NotAllowedNow));
     }
+    let mut tx = db.pool().begin().await?;
     sqlx::query("UPDATE campaigns SET state = $1 WHERE id = $2 AND tenant_id = $3 AND state = $4")
         .bind(to.code())
         .bind(campaign_id)
         .bind(scope.tenant_id())
         .bind(from.code())
-        .execute(db.pool())
+        .execute(&mut *tx)
         .await?;
+    if to == CampaignState::Active {
+        let tree_id: Option<i64> = sqlx::query_scalar("SELECT tree_id FROM campaigns WHERE id = $1")
+            .bind(campaign_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        if let Some(tree_id) = tree_id {
+            trees::freeze_latest(&mut tx, tree_id).await?;
+        }
+    }
+    tx.commit().await?;
     Ok(())
 }
 

@@ -7,23 +7,9 @@ use crate::crm::contacts::store as bases;
 use crate::db::Db;
 use crate::db::testing::each_backend;
 use crate::error::{AppError, Field, Problem};
-use crate::tenants::{self, NewTenant};
-use crate::users::NewUser;
+use crate::tenants::testing::tenant;
 
 const T0: i64 = 1_700_000_000_000;
-
-async fn tenant(db: &Db, name: &str, admin: &str) -> TenantScope {
-    let person = NewUser {
-        login: admin.into(),
-        first_name: "Anne".into(),
-        last_name: admin.into(),
-        password: "correct horse battery".into(),
-        profiles: vec![],
-        own_phone: String::new(),
-    };
-    let new = NewTenant { name: name.into(), currency: "EUR".into(), time_zone: "Europe/Paris".into(), admin: person };
-    TenantScope::trusted(tenants::store::create(db, &new, T0).await.unwrap())
-}
 
 /// A ready base, as an import leaves it.
 async fn base(db: &Db, scope: TenantScope, name: &str) -> i64 {
@@ -46,7 +32,8 @@ fn settings(base_id: i64) -> CampaignSettings {
         base_id,
         starts_on: "2026-12-01".into(),
         ends_on: "2027-02-28".into(),
-        forms: vec![FormKind::YesNo, FormKind::ArgumentTree],
+        forms: vec![FormKind::YesNo, FormKind::Contract],
+        tree_id: None,
     }
 }
 
@@ -59,7 +46,7 @@ async fn a_campaign_goes_from_draft_to_active_to_closed() {
         let listed = store::list(&db, scope).await.unwrap();
         assert_eq!(listed.len(), 1);
         assert_eq!((listed[0].state, listed[0].base_name.as_str()), (CampaignState::Draft, "Clients"));
-        assert_eq!(listed[0].settings.forms, vec![FormKind::YesNo, FormKind::ArgumentTree]);
+        assert_eq!(listed[0].settings.forms, vec![FormKind::YesNo, FormKind::Contract]);
 
         // Closing a draft makes no sense; activating does.
         let refused = AppError::invalid(Field::CampaignState, Problem::NotAllowedNow);

@@ -13,7 +13,7 @@ use crate::auth::Permission;
 use crate::error::{AppError, fill};
 use crate::i18n::*;
 use crate::shell::guarded;
-use crate::shell::widgets::{CsvLink, ErrorLine, action_error};
+use crate::shell::widgets::{CsvLink, ErrorLine, action_error, reload_on_success};
 
 fn rejects_href(base_id: i64, locale: Locale) -> String {
     let lang = if locale == Locale::fr { "fr" } else { "en" };
@@ -408,13 +408,9 @@ fn Base() -> impl IntoView {
             editing.set(None);
         }
     });
-    // Reloads after each change that succeeded: a refused edit stays as typed.
     let saved = RwSignal::new(0_usize);
-    Effect::new(move |_| {
-        if matches!(update.value().get(), Some(Ok(()))) || matches!(delete.value().get(), Some(Ok(()))) {
-            saved.update(|n| *n += 1);
-        }
-    });
+    reload_on_success(saved, update);
+    reload_on_success(saved, delete);
     let data = Resource::new(
         move || (base_id.get(), search.get(), page.get(), saved.get()),
         |(base_id, search, page, _)| contacts_of_base(base_id, search, page),

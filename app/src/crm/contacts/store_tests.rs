@@ -9,22 +9,13 @@ use crate::auth::guard::TenantScope;
 use crate::db::Db;
 use crate::db::testing::each_backend;
 use crate::error::{AppError, Field, FileProblem};
-use crate::tenants::{self, NewTenant};
-use crate::users::NewUser;
+use crate::tenants;
 
 const T0: i64 = 1_700_000_000_000;
 
+/// A tenant and its administrator's id (who uploads).
 async fn tenant(db: &Db, name: &str, admin: &str) -> (TenantScope, i64) {
-    let person = NewUser {
-        login: admin.into(),
-        first_name: "Anne".into(),
-        last_name: admin.into(),
-        password: "correct horse battery".into(),
-        profiles: vec![],
-        own_phone: String::new(),
-    };
-    let new = NewTenant { name: name.into(), currency: "EUR".into(), time_zone: "Europe/Paris".into(), admin: person };
-    let scope = TenantScope::trusted(tenants::store::create(db, &new, T0).await.unwrap());
+    let scope = tenants::testing::tenant(db, name, admin).await;
     let user: i64 = sqlx::query_scalar("SELECT id FROM users WHERE login = $1").bind(admin).fetch_one(db.pool()).await.unwrap();
     (scope, user)
 }
