@@ -91,6 +91,12 @@ pub enum Field {
     TreeName,
     FirstQuestion,
     ArgumentTree,
+    CallResult,
+    CallbackAt,
+    Note,
+    Contact,
+    CallerNumber,
+    Campaigns,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -113,6 +119,7 @@ pub enum Problem {
     BeforeStart,
     NotAllowedNow,
     InUse,
+    NotInFuture,
 }
 
 /// Why an uploaded contact file was refused as a whole (row-level problems are rejects instead).
@@ -227,6 +234,12 @@ impl Field {
             Field::TreeName => td_string!(locale, field_tree_name),
             Field::FirstQuestion => td_string!(locale, field_first_question),
             Field::ArgumentTree => td_string!(locale, field_argument_tree),
+            Field::CallResult => td_string!(locale, field_call_result),
+            Field::CallbackAt => td_string!(locale, field_callback_at),
+            Field::Note => td_string!(locale, field_note),
+            Field::Contact => td_string!(locale, field_contact),
+            Field::CallerNumber => td_string!(locale, field_caller_number),
+            Field::Campaigns => td_string!(locale, field_campaigns),
         }
         .to_string()
     }
@@ -256,6 +269,7 @@ impl Problem {
             Problem::BeforeStart => td_string!(locale, problem_before_start).to_string(),
             Problem::NotAllowedNow => td_string!(locale, problem_not_allowed_now).to_string(),
             Problem::InUse => td_string!(locale, problem_in_use).to_string(),
+            Problem::NotInFuture => td_string!(locale, problem_not_in_future).to_string(),
         }
     }
 }

@@ -143,6 +143,10 @@ pub struct ServeArgs {
     /// left out for one PBX; it is then `main`).
     #[arg(long = "pbx", env = "RELAIS_PBX", value_delimiter = ',', value_parser = parse_pbx)]
     pub pbx: Vec<PbxSpec>,
+    /// The dialplan context the agent desk's click-to-call dials contacts in (their number in
+    /// E.164, `+33612345678`, as the extension).
+    #[arg(long, env = "RELAIS_DIAL_CONTEXT", default_value = "from-internal")]
+    pub dial_context: String,
     /// queue_log files to import, comma-separated `PBX=PATH`.
     #[arg(long = "queue-log", env = "RELAIS_QUEUE_LOG", value_delimiter = ',', value_parser = parse_file)]
     pub queue_logs: Vec<(String, PathBuf)>,

@@ -74,7 +74,7 @@ fn start_bridge(args: &ServeArgs) -> Option<Arc<dyn AcdBridge>> {
         .iter()
         .map(|pbx| (pbx.name.clone(), AmiConfig::new(pbx.address.clone(), pbx.username.clone(), pbx.secret.clone())))
         .collect();
-    Some(Arc::new(Bridge::start(configs)))
+    Some(Arc::new(Bridge::start(configs, args.dial_context.clone())))
 }
 
 /// Tails each configured queue_log and Master.csv into the database, every interval.

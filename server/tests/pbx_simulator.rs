@@ -41,7 +41,7 @@ fn queue<'a>(board: &'a [PbxLive], name: &str) -> Option<&'a QueueLive> {
 #[tokio::test]
 async fn the_bridge_follows_the_simulator_and_its_actions() {
     let simulator = sim::start(quiet(SimConfig::demo("relais", "s3cret")), "127.0.0.1:0".parse().unwrap()).await.unwrap();
-    let bridge = Bridge::start(vec![("main".into(), AmiConfig::new(simulator.address.to_string(), "relais", "s3cret"))]);
+    let bridge = Bridge::start(vec![("main".into(), AmiConfig::new(simulator.address.to_string(), "relais", "s3cret"))], "from-internal".into());
     let board = board_until(&bridge, "the queues", |b| b[0].state == PbxState::Connected && queue(b, "sales").is_some()).await;
     let support = queue(&board, "support").unwrap();
     let names: Vec<&str> = support.members.iter().map(|m| m.name.as_str()).collect();
@@ -90,7 +90,7 @@ async fn a_wrong_secret_is_shown_as_an_unreachable_pbx() {
     let simulator = sim::start(quiet(SimConfig::demo("relais", "right")), "127.0.0.1:0".parse().unwrap()).await.unwrap();
     let mut config = AmiConfig::new(simulator.address.to_string(), "relais", "wrong");
     config.max_backoff = Duration::from_millis(200);
-    let bridge = Bridge::start(vec![("main".into(), config)]);
+    let bridge = Bridge::start(vec![("main".into(), config)], "from-internal".into());
     board_until(&bridge, "unreachable", |b| matches!(b[0].state, PbxState::Unreachable { .. })).await;
 }
 

@@ -21,6 +21,9 @@ pub enum PbxAction {
     Listen { supervisor_phone: String, target: String },
     RecordStart { channel: String, file: String },
     RecordStop { channel: String },
+    /// Click-to-call: rings `agent_phone`; once answered, dials `number` through the PBX's
+    /// outgoing dialplan, presenting `caller_number` (the agent's external number) when set.
+    Dial { agent_phone: String, number: String, caller_number: String, contact_name: String },
 }
 
 pub type ActionFuture = Pin<Box<dyn Future<Output = Result<(), AppError>> + Send>>;

@@ -114,18 +114,23 @@ pub enum Permission {
     ManageContacts,
     /// Create, edit, activate and close the tenant's CRM campaigns.
     ManageCampaigns,
+    /// Create the call-centre agents, assign them to campaigns, read their history.
+    ManageAgents,
+    /// Work the campaigns one is assigned to at the agent desk.
+    UseDesk,
 }
 
 impl Permission {
     pub fn granted_by(self, kind: ProfileKind) -> bool {
         match self {
             Permission::ManageTenants => kind == ProfileKind::OperatorAdmin,
-            Permission::ManageUsers | Permission::ManageQueues => {
+            Permission::ManageUsers | Permission::ManageQueues | Permission::ManageAgents => {
                 matches!(kind, ProfileKind::OperatorAdmin | ProfileKind::ClientAdmin)
             }
             Permission::SuperviseQueues | Permission::ManageContacts | Permission::ManageCampaigns => {
                 matches!(kind, ProfileKind::OperatorAdmin | ProfileKind::ClientAdmin | ProfileKind::Supervisor)
             }
+            Permission::UseDesk => kind == ProfileKind::Agent,
             Permission::AcdStatistics => matches!(
                 kind,
                 ProfileKind::OperatorAdmin | ProfileKind::ClientAdmin | ProfileKind::Supervisor | ProfileKind::Statistics

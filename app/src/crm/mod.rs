@@ -3,4 +3,5 @@
 
 pub mod campaigns;
 pub mod contacts;
+pub mod desk;
 pub mod trees;

@@ -14,6 +14,7 @@ use crate::auth::api::{Logout, get_session};
 use crate::auth::pages::{AccountPage, LoginPage};
 use crate::auth::{Permission, SessionState, SessionUser};
 use crate::crm::campaigns::pages::CampaignsPage;
+use crate::crm::desk::pages::{DeskChoicePage, DeskPage};
 use crate::crm::trees::pages::{TreeEditorPage, TreesPage};
 use crate::crm::contacts::pages::{BasePage, BasesPage, ImportPage};
 use crate::error::{AppError, fill};
@@ -78,6 +79,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("crm/campaigns") view=CampaignsPage />
                         <Route path=path!("crm/trees") view=TreesPage />
                         <Route path=path!("crm/trees/:id") view=TreeEditorPage />
+                        <Route path=path!("crm/desk") view=DeskChoicePage />
+                        <Route path=path!("crm/desk/:id") view=DeskPage />
                     </ParentRoute>
                 </Routes>
             </Router>
@@ -160,11 +163,15 @@ fn Menu(user: SessionUser) -> impl IntoView {
     let can_stats = user.can(Permission::AcdStatistics);
     let can_contacts = user.can(Permission::ManageContacts);
     let can_campaigns = user.can(Permission::ManageCampaigns);
+    let can_desk = user.can(Permission::UseDesk);
     view! {
         <nav class="menu" data-testid="menu">
             <A href="/" exact=true>
                 {t!(i18n, menu_home)}
             </A>
+            <Show when=move || can_desk>
+                <A href="/crm/desk">{t!(i18n, menu_desk)}</A>
+            </Show>
             <Show when=move || can_tenants>
                 <A href="/admin/tenants">{t!(i18n, menu_tenants)}</A>
             </Show>

@@ -27,12 +27,14 @@ struct Pbx {
 #[derive(Clone)]
 pub struct Bridge {
     pbx: Arc<Vec<Arc<Pbx>>>,
+    /// The dialplan context click-to-call dials contacts in.
+    dial_context: String,
     board: watch::Sender<Arc<Vec<PbxLive>>>,
 }
 
 impl Bridge {
     /// Connects to every PBX (in the background; reconnecting forever) and starts following.
-    pub fn start(configs: Vec<(String, AmiConfig)>) -> Bridge {
+    pub fn start(configs: Vec<(String, AmiConfig)>, dial_context: String) -> Bridge {
         let initial: Vec<PbxLive> = configs
             .iter()
             .map(|(name, _)| PbxLive { name: name.clone(), state: PbxState::Connecting, queues: vec![] })
@@ -42,7 +44,7 @@ impl Bridge {
             .into_iter()
             .map(|(name, config)| Arc::new(Pbx { name, client: AmiClient::start(config), model: Mutex::new(AcdModel::new()) }))
             .collect();
-        let bridge = Bridge { pbx: Arc::new(pbx), board };
+        let bridge = Bridge { pbx: Arc::new(pbx), dial_context, board };
         for (index, pbx) in bridge.pbx.iter().enumerate() {
             tokio::spawn(follow(pbx.clone(), index, bridge.board.clone()));
         }
@@ -66,6 +68,7 @@ impl AcdBridge for Bridge {
     fn act(&self, pbx: &str, action: PbxAction) -> ActionFuture {
         let found = self.find(pbx);
         let board = self.board.clone();
+        let dial_context = self.dial_context.clone();
         Box::pin(async move {
             let (index, pbx) = found.ok_or(AppError::PbxNotConnected)?;
             let recording = match &action {
@@ -73,7 +76,7 @@ impl AcdBridge for Bridge {
                 PbxAction::RecordStop { channel } => Some((channel.clone(), false)),
                 _ => None,
             };
-            pbx.client.run(ami_action(action)).await.map_err(|error| match error {
+            pbx.client.run(ami_action(action, &dial_context)).await.map_err(|error| match error {
                 ActionError::Refused(message) => AppError::PbxRefused(message),
                 other => {
                     tracing::warn!(pbx = %pbx.name, error = %other, "PBX action failed");
@@ -92,7 +95,7 @@ impl AcdBridge for Bridge {
 }
 
 /// The AMI action for a checked dashboard action (fields as in the captures of a real Asterisk).
-pub fn ami_action(action: PbxAction) -> Message {
+pub fn ami_action(action: PbxAction, dial_context: &str) -> Message {
     match action {
         PbxAction::QueueAdd { queue, interface, state_interface, member_name, penalty } => Message::new()
             .with("Action", "QueueAdd")
@@ -131,6 +134,18 @@ pub fn ami_action(action: PbxAction) -> Message {
             .with("File", file)
             .with("Options", "b"),
         PbxAction::RecordStop { channel } => Message::new().with("Action", "StopMixMonitor").with("Channel", channel),
+        PbxAction::Dial { agent_phone, number, caller_number, contact_name } => {
+            let shown = if caller_number.is_empty() { number.clone() } else { caller_number };
+            Message::new()
+                .with("Action", "Originate")
+                .with("Channel", agent_phone)
+                .with("Context", dial_context)
+                .with("Exten", number)
+                .with("Priority", "1")
+                .with("Timeout", "30000")
+                .with("CallerID", format!("\"{}\" <{shown}>", contact_name.replace('"', "")))
+                .with("Async", "true")
+        }
     }
 }
 

@@ -13,6 +13,20 @@ pub struct CampaignAdmin {
     pub campaigns: Vec<CampaignRecord>,
     pub bases: Vec<BaseChoice>,
     pub trees: Vec<crate::crm::trees::TreeChoice>,
+    /// The PBX connections click-to-call can go through (none when the server runs without).
+    pub pbx_names: Vec<String>,
+}
+
+/// A campaign's PBX must be one the server is connected to (or none).
+#[cfg(feature = "ssr")]
+fn check_pbx(settings: &CampaignSettings) -> Result<(), AppError> {
+    let pbx = settings.pbx.trim();
+    let known = crate::acd::bridge::from_context().map(|bridge| bridge.pbx_names()).unwrap_or_default();
+    if pbx.is_empty() || known.iter().any(|name| name == pbx) {
+        Ok(())
+    } else {
+        Err(AppError::invalid(crate::error::Field::Pbx, crate::error::Problem::Unknown))
+    }
 }
 
 #[server(prefix = "/api", endpoint = "crm/campaigns/list", input = Json)]
@@ -26,6 +40,7 @@ pub async fn list_campaigns() -> Result<CampaignAdmin, AppError> {
                 campaigns: super::store::list(&db, scope).await?,
                 bases: super::store::base_choices(&db, scope).await?,
                 trees: crate::crm::trees::store::choices(&db, scope).await?,
+                pbx_names: crate::acd::bridge::from_context().map(|bridge| bridge.pbx_names()).unwrap_or_default(),
             })
         }
         .await,
@@ -38,6 +53,7 @@ pub async fn create_campaign(settings: CampaignSettings) -> Result<i64, AppError
     respond(
         async move {
             let scope = require(Permission::ManageCampaigns).await?.tenant_scope(None)?;
+            check_pbx(&settings)?;
             super::store::create(&crate::db::Db::from_context()?, scope, &settings, crate::db::now_ms()).await
         }
         .await,
@@ -50,6 +66,7 @@ pub async fn update_campaign(campaign_id: i64, settings: CampaignSettings) -> Re
     respond(
         async move {
             let scope = require(Permission::ManageCampaigns).await?.tenant_scope(None)?;
+            check_pbx(&settings)?;
             super::store::update(&crate::db::Db::from_context()?, scope, campaign_id, &settings).await
         }
         .await,

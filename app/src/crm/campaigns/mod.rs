@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod pages;
+pub mod results;
 
 #[cfg(feature = "ssr")]
 pub mod store;
@@ -95,6 +96,9 @@ pub struct CampaignSettings {
     pub forms: Vec<FormKind>,
     /// The argument tree, required with the argument-tree form.
     pub tree_id: Option<i64>,
+    /// The PBX connection the desk's click-to-call goes through; empty: calls are dialled by hand.
+    #[serde(default)]
+    pub pbx: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,7 +137,7 @@ pub fn validate(settings: &CampaignSettings) -> Result<CampaignSettings, AppErro
     } else {
         None
     };
-    Ok(CampaignSettings { name, product, base_id: settings.base_id, starts_on, ends_on, forms, tree_id })
+    Ok(CampaignSettings { name, product, base_id: settings.base_id, starts_on, ends_on, forms, tree_id, pbx: settings.pbx.trim().to_string() })
 }
 
 /// A `YYYY-MM-DD` day that exists (ISO order compares as text).
@@ -162,6 +166,7 @@ mod tests {
             ends_on: "2027-02-28".into(),
             forms: vec![FormKind::ArgumentTree, FormKind::YesNo, FormKind::YesNo],
             tree_id: Some(4),
+            pbx: String::new(),
         }
     }
 

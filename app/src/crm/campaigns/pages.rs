@@ -70,6 +70,7 @@ fn Campaigns() -> impl IntoView {
                     Ok(admin) => {
                         let bases = admin.bases.clone();
                         let trees = admin.trees.clone();
+                        let pbx_names = admin.pbx_names.clone();
                         view! {
                             <CampaignTable admin editing state delete />
                             {move || {
@@ -81,6 +82,7 @@ fn Campaigns() -> impl IntoView {
                                                 initial=campaign.settings.clone()
                                                 bases=bases.clone()
                                                 trees=trees.clone()
+                                                pbx_names=pbx_names.clone()
                                                 on_save=Callback::new(move |settings| {
                                                     update.dispatch(UpdateCampaign { campaign_id: campaign.id, settings });
                                                 })
@@ -106,9 +108,14 @@ fn Campaigns() -> impl IntoView {
                 data.await.ok().map(|admin| {
                     view! {
                         <CampaignForm
-                            initial=CampaignSettings { base_id: admin.bases.first().map_or(0, |b| b.id), ..Default::default() }
+                            initial=CampaignSettings {
+                                base_id: admin.bases.first().map_or(0, |b| b.id),
+                                pbx: admin.pbx_names.first().cloned().unwrap_or_default(),
+                                ..Default::default()
+                            }
                             bases=admin.bases
                             trees=admin.trees
+                            pbx_names=admin.pbx_names
                             on_save=Callback::new(move |settings| {
                                 create.dispatch(CreateCampaign { settings });
                             })
@@ -236,6 +243,7 @@ fn CampaignForm(
     initial: CampaignSettings,
     bases: Vec<BaseChoice>,
     trees: Vec<TreeChoice>,
+    pbx_names: Vec<String>,
     on_save: Callback<CampaignSettings>,
     title: Signal<String>,
     testid: &'static str,
@@ -248,6 +256,7 @@ fn CampaignForm(
     let ends_on = RwSignal::new(initial.ends_on.clone());
     let forms = RwSignal::new(initial.forms.clone());
     let tree_id = RwSignal::new(initial.tree_id.or(trees.first().map(|t| t.id)));
+    let pbx = RwSignal::new(initial.pbx.clone());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         on_save.run(CampaignSettings {
@@ -258,6 +267,7 @@ fn CampaignForm(
             ends_on: ends_on.get(),
             forms: forms.get(),
             tree_id: tree_id.get(),
+            pbx: pbx.get(),
         });
     };
     view! {
@@ -343,6 +353,25 @@ fn CampaignForm(
                     </select>
                 </label>
             </Show>
+            <label>
+                {t!(i18n, field_pbx)}
+                <select name="pbx" on:change=move |ev| pbx.set(event_target_value(&ev))>
+                    <option value="" selected=pbx.get_untracked().is_empty()>
+                        {t!(i18n, campaigns_no_pbx)}
+                    </option>
+                    {pbx_names
+                        .into_iter()
+                        .map(|name| {
+                            let selected = name == pbx.get_untracked();
+                            view! {
+                                <option value=name.clone() selected=selected>
+                                    {name.clone()}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </label>
             <button type="submit">{t!(i18n, save)}</button>
         </form>
     }

@@ -24,6 +24,7 @@ fn record(row: &AnyRow) -> Result<CampaignRecord, AppError> {
             ends_on: row.try_get("ends_on")?,
             forms: forms.iter().filter_map(|code| FormKind::from_code(code)).collect(),
             tree_id: row.try_get("tree_id")?,
+            pbx: row.try_get("pbx")?,
         },
         base_name: row.try_get("base_name")?,
         tree_name: row.try_get("tree_name")?,
@@ -34,7 +35,7 @@ fn record(row: &AnyRow) -> Result<CampaignRecord, AppError> {
 /// The tenant's campaigns: active first, then drafts, then closed; by start date.
 pub async fn list(db: &Db, scope: TenantScope) -> Result<Vec<CampaignRecord>, AppError> {
     let rows = sqlx::query(
-        "SELECT c.id, c.name, c.product, c.base_id, c.starts_on, c.ends_on, c.forms, c.state, c.tree_id,
+        "SELECT c.id, c.name, c.product, c.base_id, c.starts_on, c.ends_on, c.forms, c.state, c.tree_id, c.pbx,
                 b.name AS base_name, t.name AS tree_name
          FROM campaigns c JOIN contact_bases b ON b.id = c.base_id LEFT JOIN argument_trees t ON t.id = c.tree_id
          WHERE c.tenant_id = $1
@@ -95,8 +96,8 @@ fn forms_json(forms: &[FormKind]) -> String {
 pub async fn create(db: &Db, scope: TenantScope, settings: &CampaignSettings, now_ms: i64) -> Result<i64, AppError> {
     let settings = checked(db, scope, settings, 0).await?;
     Ok(sqlx::query_scalar(
-        "INSERT INTO campaigns (tenant_id, name, product, base_id, starts_on, ends_on, forms, tree_id, state, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'draft', $9) RETURNING id",
+        "INSERT INTO campaigns (tenant_id, name, product, base_id, starts_on, ends_on, forms, tree_id, pbx, state, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'draft', $10) RETURNING id",
     )
     .bind(scope.tenant_id())
     .bind(&settings.name)
@@ -106,17 +107,23 @@ pub async fn create(db: &Db, scope: TenantScope, settings: &CampaignSettings, no
     .bind(&settings.ends_on)
     .bind(forms_json(&settings.forms))
     .bind(settings.tree_id)
+    .bind(&settings.pbx)
     .bind(now_ms)
     .fetch_one(db.pool())
     .await?)
 }
 
+/// Changes a campaign; once it has run, its base stays (its contacts' history is in it).
 pub async fn update(db: &Db, scope: TenantScope, campaign_id: i64, settings: &CampaignSettings) -> Result<(), AppError> {
-    state_of(db, scope, campaign_id).await?;
+    let state = state_of(db, scope, campaign_id).await?;
     let settings = checked(db, scope, settings, campaign_id).await?;
+    let base_id: i64 = sqlx::query_scalar("SELECT base_id FROM campaigns WHERE id = $1").bind(campaign_id).fetch_one(db.pool()).await?;
+    if state != CampaignState::Draft && base_id != settings.base_id {
+        return Err(AppError::invalid(Field::ContactBase, Problem::NotAllowedNow));
+    }
     sqlx::query(
-        "UPDATE campaigns SET name = $1, product = $2, base_id = $3, starts_on = $4, ends_on = $5, forms = $6, tree_id = $7
-         WHERE id = $8 AND tenant_id = $9",
+        "UPDATE campaigns SET name = $1, product = $2, base_id = $3, starts_on = $4, ends_on = $5, forms = $6, tree_id = $7, pbx = $8
+         WHERE id = $9 AND tenant_id = $10",
     )
     .bind(&settings.name)
     .bind(&settings.product)
@@ -125,6 +132,7 @@ pub async fn update(db: &Db, scope: TenantScope, campaign_id: i64, settings: &Ca
     .bind(&settings.ends_on)
     .bind(forms_json(&settings.forms))
     .bind(settings.tree_id)
+    .bind(&settings.pbx)
     .bind(campaign_id)
     .bind(scope.tenant_id())
     .execute(db.pool())
@@ -143,7 +151,8 @@ async fn state_of(db: &Db, scope: TenantScope, campaign_id: i64) -> Result<Campa
 }
 
 /// Moves a campaign to `to`: drafts and closed campaigns can be activated, active ones closed.
-/// Activating freezes the newest version of its argument tree: agents now walk that version.
+/// Activating enrols the base's contacts and freezes the newest version of the argument tree:
+/// agents now walk that version.
 pub async fn set_state(db: &Db, scope: TenantScope, campaign_id: i64, to: CampaignState) -> Result<(), AppError> {
     let from = state_of(db, scope, campaign_id).await?;
     let allowed = matches!(
@@ -162,6 +171,7 @@ pub async fn set_state(db: &Db, scope: TenantScope, campaign_id: i64, to: Campai
         .execute(&mut *tx)
         .await?;
     if to == CampaignState::Active {
+        crate::crm::desk::store::enrol_contacts(&mut tx, campaign_id).await?;
         let tree_id: Option<i64> = sqlx::query_scalar("SELECT tree_id FROM campaigns WHERE id = $1")
             .bind(campaign_id)
             .fetch_one(&mut *tx)

@@ -34,6 +34,7 @@ fn settings(base_id: i64) -> CampaignSettings {
         ends_on: "2027-02-28".into(),
         forms: vec![FormKind::YesNo, FormKind::Contract],
         tree_id: None,
+        pbx: String::new(),
     }
 }
 

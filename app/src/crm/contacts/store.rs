@@ -15,7 +15,7 @@ const BASE_COLUMNS: &str = "b.id, b.name, b.source_file, b.country, b.custom_fie
 const BASE_FROM: &str = "contact_bases b JOIN tenants t ON t.id = b.tenant_id LEFT JOIN users u ON u.id = b.created_by";
 
 /// `YYYY-MM-DD HH:MM` in the tenant's time zone.
-fn local_time(ms: i64, zone: &str) -> String {
+pub fn local_time(ms: i64, zone: &str) -> String {
     let zone = jiff::tz::TimeZone::get(zone).unwrap_or(jiff::tz::TimeZone::UTC);
     jiff::Timestamp::from_millisecond(ms)
         .map(|t| t.to_zoned(zone).strftime("%Y-%m-%d %H:%M").to_string())

@@ -32,6 +32,7 @@ fn campaign(base_id: i64, tree_id: i64) -> CampaignSettings {
         ends_on: "2027-02-28".into(),
         forms: vec![FormKind::ArgumentTree],
         tree_id: Some(tree_id),
+        pbx: String::new(),
     }
 }
 
