@@ -14,6 +14,7 @@ use crate::auth::api::{Logout, get_session};
 use crate::auth::pages::{AccountPage, LoginPage};
 use crate::auth::{Permission, SessionState, SessionUser};
 use crate::crm::campaigns::pages::CampaignsPage;
+use crate::crm::agents::pages::AgentsPage;
 use crate::crm::desk::pages::{DeskChoicePage, DeskPage};
 use crate::crm::trees::pages::{TreeEditorPage, TreesPage};
 use crate::crm::contacts::pages::{BasePage, BasesPage, ImportPage};
@@ -79,6 +80,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("crm/campaigns") view=CampaignsPage />
                         <Route path=path!("crm/trees") view=TreesPage />
                         <Route path=path!("crm/trees/:id") view=TreeEditorPage />
+                        <Route path=path!("crm/agents") view=AgentsPage />
                         <Route path=path!("crm/desk") view=DeskChoicePage />
                         <Route path=path!("crm/desk/:id") view=DeskPage />
                     </ParentRoute>
@@ -164,6 +166,7 @@ fn Menu(user: SessionUser) -> impl IntoView {
     let can_contacts = user.can(Permission::ManageContacts);
     let can_campaigns = user.can(Permission::ManageCampaigns);
     let can_desk = user.can(Permission::UseDesk);
+    let can_agents = user.can(Permission::ManageAgents);
     view! {
         <nav class="menu" data-testid="menu">
             <A href="/" exact=true>
@@ -188,6 +191,9 @@ fn Menu(user: SessionUser) -> impl IntoView {
             <Show when=move || can_campaigns>
                 <A href="/crm/campaigns">{t!(i18n, menu_campaigns)}</A>
                 <A href="/crm/trees">{t!(i18n, menu_trees)}</A>
+            </Show>
+            <Show when=move || can_agents>
+                <A href="/crm/agents">{t!(i18n, menu_agents)}</A>
             </Show>
             <Show when=move || can_users>
                 <A href="/admin/users">{t!(i18n, menu_users)}</A>
