@@ -8,7 +8,8 @@
 --   again), callback (due at due_at, for agent_id or anyone when NULL), retry (no answer; due at
 --   due_at), done. Activating a campaign adds its base's contacts as fresh.
 -- crm_calls records each handled contact with its result and the argument-tree version walked;
--- crm_answers holds the answers (form 'tree': item = node key, answer = yes/no/undecided/hangup).
+-- crm_answers holds the answers (form 'tree': item = node key, answer = yes/no/undecided/hangup),
+-- with the call's campaign, agent and time copied so statistics read this table alone.
 -- A campaign's call results (codes, labels, flags) are JSON in campaigns.results ('[]': the
 -- default list); campaigns.pbx names the PBX connection its click-to-call goes through.
 
@@ -57,12 +58,15 @@ CREATE TABLE crm_answers (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     call_id     INTEGER NOT NULL REFERENCES crm_calls (id) ON DELETE CASCADE,
     campaign_id INTEGER NOT NULL,
+    agent_id    INTEGER,
+    at          INTEGER NOT NULL,
     form        TEXT    NOT NULL,
     item        TEXT    NOT NULL,
     answer      TEXT    NOT NULL,
     position    INTEGER NOT NULL
 );
 CREATE INDEX crm_answers_campaign ON crm_answers (campaign_id, form, item, answer);
+CREATE INDEX crm_answers_period ON crm_answers (campaign_id, at);
 CREATE INDEX crm_answers_call ON crm_answers (call_id);
 
 CREATE TABLE agent_sessions (

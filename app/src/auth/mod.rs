@@ -118,6 +118,8 @@ pub enum Permission {
     ManageAgents,
     /// Work the campaigns one is assigned to at the agent desk.
     UseDesk,
+    /// Read the campaigns' statistics and download their calls.
+    CampaignStatistics,
 }
 
 impl Permission {
@@ -131,7 +133,7 @@ impl Permission {
                 matches!(kind, ProfileKind::OperatorAdmin | ProfileKind::ClientAdmin | ProfileKind::Supervisor)
             }
             Permission::UseDesk => kind == ProfileKind::Agent,
-            Permission::AcdStatistics => matches!(
+            Permission::AcdStatistics | Permission::CampaignStatistics => matches!(
                 kind,
                 ProfileKind::OperatorAdmin | ProfileKind::ClientAdmin | ProfileKind::Supervisor | ProfileKind::Statistics
             ),

@@ -5,4 +5,5 @@ pub mod agents;
 pub mod campaigns;
 pub mod contacts;
 pub mod desk;
+pub mod stats;
 pub mod trees;

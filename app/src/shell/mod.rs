@@ -1,5 +1,6 @@
 //! The app shell: document, router, layout (header, menu), home, not-allowed and not-found pages.
 
+pub mod charts;
 pub mod widgets;
 
 use leptos::prelude::*;
@@ -16,6 +17,7 @@ use crate::auth::{Permission, SessionState, SessionUser};
 use crate::crm::campaigns::pages::CampaignsPage;
 use crate::crm::agents::pages::AgentsPage;
 use crate::crm::desk::pages::{DeskChoicePage, DeskPage};
+use crate::crm::stats::page::CampaignStatsPage;
 use crate::crm::trees::pages::{TreeEditorPage, TreesPage};
 use crate::crm::contacts::pages::{BasePage, BasesPage, ImportPage};
 use crate::error::{AppError, fill};
@@ -81,6 +83,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("crm/trees") view=TreesPage />
                         <Route path=path!("crm/trees/:id") view=TreeEditorPage />
                         <Route path=path!("crm/agents") view=AgentsPage />
+                        <Route path=path!("crm/stats") view=CampaignStatsPage />
                         <Route path=path!("crm/desk") view=DeskChoicePage />
                         <Route path=path!("crm/desk/:id") view=DeskPage />
                     </ParentRoute>
@@ -167,6 +170,7 @@ fn Menu(user: SessionUser) -> impl IntoView {
     let can_campaigns = user.can(Permission::ManageCampaigns);
     let can_desk = user.can(Permission::UseDesk);
     let can_agents = user.can(Permission::ManageAgents);
+    let can_campaign_stats = user.can(Permission::CampaignStatistics);
     view! {
         <nav class="menu" data-testid="menu">
             <A href="/" exact=true>
@@ -194,6 +198,9 @@ fn Menu(user: SessionUser) -> impl IntoView {
             </Show>
             <Show when=move || can_agents>
                 <A href="/crm/agents">{t!(i18n, menu_agents)}</A>
+            </Show>
+            <Show when=move || can_campaign_stats>
+                <A href="/crm/stats">{t!(i18n, menu_campaign_stats)}</A>
             </Show>
             <Show when=move || can_users>
                 <A href="/admin/users">{t!(i18n, menu_users)}</A>

@@ -2,8 +2,8 @@
 //! ECharts served from /vendor) and its CSV export. Global call statistics from the CDR.
 
 use charming::Chart;
-use charming::component::{Axis, Legend};
-use charming::element::{AxisType, Tooltip, Trigger};
+use charming::component::Axis;
+use charming::element::AxisType;
 use charming::series::{Bar, Line};
 use leptos::prelude::*;
 use leptos_meta::Script;
@@ -13,6 +13,7 @@ use super::{AcdReport, BUCKET_SECS, CdrReport, Period, Slot, StatsFilter, WaitBu
 use crate::auth::Permission;
 use crate::i18n::*;
 use crate::shell::guarded;
+use crate::shell::charts::{ChartBox, base_chart};
 use crate::shell::widgets::{CsvLink, ErrorLine};
 
 #[component]
@@ -23,81 +24,6 @@ pub fn AcdStatsPage() -> impl IntoView {
 #[component]
 pub fn CallStatsPage() -> impl IntoView {
     guarded(Permission::AcdStatistics, |_| view! { <CallStats /> })
-}
-
-/// A chart drawn in the browser once ECharts is loaded. The server renders its box only.
-#[component]
-fn ChartBox(id: &'static str, #[prop(into)] chart: Signal<Chart>) -> impl IntoView {
-    let node = NodeRef::<leptos::html::Div>::new();
-    #[cfg(feature = "hydrate")]
-    {
-        use std::sync::Arc;
-        use std::sync::atomic::{AtomicU32, Ordering};
-        // Each drawing request supersedes the previous ones, and removal cancels them all.
-        let generation = Arc::new(AtomicU32::new(0));
-        let on_removal = generation.clone();
-        on_cleanup(move || {
-            on_removal.fetch_add(1, Ordering::Relaxed);
-        });
-        Effect::new(move |_| {
-            let chart = chart.get();
-            let current = generation.fetch_add(1, Ordering::Relaxed) + 1;
-            draw(ChartTarget { id, node, generation: generation.clone(), current }, chart, 400);
-        });
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = chart;
-    view! { <div id=id class="chart" node_ref=node data-testid=format!("chart-{id}")></div> }
-}
-
-/// The box one drawing request is for.
-#[cfg(feature = "hydrate")]
-struct ChartTarget {
-    id: &'static str,
-    node: NodeRef<leptos::html::Div>,
-    generation: std::sync::Arc<std::sync::atomic::AtomicU32>,
-    current: u32,
-}
-
-/// Draws when both the ECharts script (it loads with the page) and this box are in the page,
-/// retrying every 50 ms. Waiting for the box matters inside a `Transition`: the new view is built
-/// while the previous one, with a box of the same id, is still shown.
-#[cfg(feature = "hydrate")]
-fn draw(target: ChartTarget, chart: Chart, attempts: u32) {
-    if target.generation.load(std::sync::atomic::Ordering::Relaxed) != target.current {
-        return;
-    }
-    let echarts_loaded = js_sys::Reflect::has(&window(), &"echarts".into()).unwrap_or(false);
-    let element = target.node.get_untracked();
-    let in_page = element.as_ref().is_some_and(|element| {
-        let element: &wasm_bindgen::JsValue = element.as_ref();
-        document().get_element_by_id(target.id).is_some_and(|found| {
-            let found: &wasm_bindgen::JsValue = found.as_ref();
-            found == element
-        })
-    });
-    match element {
-        Some(element) if echarts_loaded && in_page => {
-            // A chart already in the box is replaced, not stacked.
-            element.set_inner_html("");
-            element.remove_attribute("_echarts_instance_").ok();
-            if charming::WasmRenderer::new_opt(None, None).render(target.id, &chart).is_ok() {
-                let _ = element.set_attribute("data-drawn", "true");
-            }
-        }
-        _ if attempts > 0 => {
-            set_timeout(move || draw(target, chart, attempts - 1), std::time::Duration::from_millis(50));
-        }
-        _ => leptos::logging::warn!("chart {} not drawn: ECharts or its box never appeared", target.id),
-    }
-}
-
-fn base_chart(labels: Vec<String>) -> Chart {
-    Chart::new()
-        .legend(Legend::new())
-        .tooltip(Tooltip::new().trigger(Trigger::Axis))
-        .x_axis(Axis::new().type_(AxisType::Category).data(labels))
-        .y_axis(Axis::new().type_(AxisType::Value))
 }
 
 fn pct(value: f64) -> String {
@@ -129,17 +55,31 @@ fn half_hour_label(slot: u8) -> String {
     format!("{:02}:{:02}", slot / 2, (slot % 2) * 30)
 }
 
-/// What the period form holds; turned into a `Period` on Apply.
+/// What the period form holds; turned into a `Period` on Apply. The CRM statistics use it too.
 #[derive(Clone, Copy)]
-struct PeriodForm {
-    kind: RwSignal<String>,
-    month: RwSignal<String>,
-    from: RwSignal<String>,
-    to: RwSignal<String>,
+pub struct PeriodForm {
+    pub kind: RwSignal<String>,
+    pub month: RwSignal<String>,
+    pub from: RwSignal<String>,
+    pub to: RwSignal<String>,
 }
 
 impl PeriodForm {
-    fn period(self) -> Period {
+    pub fn new(kind: &str) -> PeriodForm {
+        PeriodForm {
+            kind: RwSignal::new(kind.to_string()),
+            month: RwSignal::new(String::new()),
+            from: RwSignal::new(String::new()),
+            to: RwSignal::new(String::new()),
+        }
+    }
+
+    /// The period chosen, or `None` for "whole" (see `PeriodFields`).
+    pub fn chosen(self) -> Option<Period> {
+        (self.kind.get() != "whole").then(|| self.period())
+    }
+
+    pub fn period(self) -> Period {
         match self.kind.get().as_str() {
             "yesterday" => Period::Yesterday,
             "last10" => Period::Last10Days,
@@ -157,12 +97,7 @@ impl PeriodForm {
 #[component]
 fn AcdStats() -> impl IntoView {
     let i18n = use_i18n();
-    let form = PeriodForm {
-        kind: RwSignal::new("today".to_string()),
-        month: RwSignal::new(String::new()),
-        from: RwSignal::new(String::new()),
-        to: RwSignal::new(String::new()),
-    };
+    let form = PeriodForm::new("today");
     let queues = RwSignal::new(Vec::<String>::new());
     let agents = RwSignal::new(Vec::<String>::new());
     let filter = RwSignal::new(StatsFilter { period: Period::Today, queues: vec![], agents: vec![] });
@@ -201,18 +136,25 @@ fn AcdStats() -> impl IntoView {
 }
 
 #[component]
-fn PeriodFields(form: PeriodForm) -> impl IntoView {
+pub fn PeriodFields(
+    form: PeriodForm,
+    /// When set, a first choice "whole" (`PeriodForm::chosen` gives `None` for it).
+    #[prop(optional, into)]
+    whole: Option<Signal<String>>,
+) -> impl IntoView {
     let i18n = use_i18n();
+    let selected = move |kind: &'static str| move || form.kind.get() == kind;
     view! {
         <div class="fields">
             <label>
                 {t!(i18n, field_period)}
                 <select name="period" on:change=move |ev| form.kind.set(event_target_value(&ev))>
-                    <option value="today">{t!(i18n, period_today)}</option>
-                    <option value="yesterday">{t!(i18n, period_yesterday)}</option>
-                    <option value="last10">{t!(i18n, period_last10)}</option>
-                    <option value="month">{t!(i18n, period_month)}</option>
-                    <option value="dates">{t!(i18n, period_dates)}</option>
+                    {whole.map(|label| view! { <option value="whole" prop:selected=selected("whole")>{label}</option> })}
+                    <option value="today" prop:selected=selected("today")>{t!(i18n, period_today)}</option>
+                    <option value="yesterday" prop:selected=selected("yesterday")>{t!(i18n, period_yesterday)}</option>
+                    <option value="last10" prop:selected=selected("last10")>{t!(i18n, period_last10)}</option>
+                    <option value="month" prop:selected=selected("month")>{t!(i18n, period_month)}</option>
+                    <option value="dates" prop:selected=selected("dates")>{t!(i18n, period_dates)}</option>
                 </select>
             </label>
             <Show when=move || form.kind.get() == "month">

@@ -20,7 +20,7 @@ pub async fn list_agents() -> Result<AgentsAdmin, AppError> {
             let db = crate::db::Db::from_context()?;
             Ok(AgentsAdmin {
                 agents: super::store::list(&db, scope).await?,
-                campaigns: super::store::campaign_choices(&db, scope).await?,
+                campaigns: crate::crm::campaigns::store::choices(&db, scope, false).await?,
             })
         }
         .await,

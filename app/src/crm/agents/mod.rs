@@ -10,12 +10,7 @@ pub mod store;
 
 use serde::{Deserialize, Serialize};
 
-/// A campaign as an agent's assignment.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CampaignChoice {
-    pub id: i64,
-    pub name: String,
-}
+pub use crate::crm::campaigns::CampaignChoice;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgentSummary {

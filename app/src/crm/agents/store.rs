@@ -50,14 +50,6 @@ async fn campaigns_of_tenant(db: &Db, scope: TenantScope, ids: &[i64]) -> Result
     Ok(checked)
 }
 
-pub async fn campaign_choices(db: &Db, scope: TenantScope) -> Result<Vec<CampaignChoice>, AppError> {
-    let rows = sqlx::query("SELECT id, name FROM campaigns WHERE tenant_id = $1 AND state <> 'closed' ORDER BY lower(name)")
-        .bind(scope.tenant_id())
-        .fetch_all(db.pool())
-        .await?;
-    rows.iter().map(|row| Ok(CampaignChoice { id: row.try_get(0)?, name: row.try_get(1)? })).collect()
-}
-
 /// The tenant's agents by name, with their campaigns and their counts of calls and appointments
 /// (a call counts as an appointment when its result carries the appointment flag).
 pub async fn list(db: &Db, scope: TenantScope) -> Result<Vec<AgentSummary>, AppError> {

@@ -110,6 +110,13 @@ pub struct CampaignRecord {
     pub state: CampaignState,
 }
 
+/// A campaign to pick (an agent's assignment, the statistics' filter).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CampaignChoice {
+    pub id: i64,
+    pub name: String,
+}
+
 /// A base a campaign may use.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BaseChoice {

@@ -4,7 +4,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{BaseChoice, CampaignRecord, CampaignSettings, CampaignState, FormKind, validate};
+use super::{BaseChoice, CampaignChoice, CampaignRecord, CampaignSettings, CampaignState, FormKind, validate};
 use crate::auth::guard::TenantScope;
 use crate::crm::trees::store as trees;
 use crate::db::Db;
@@ -45,6 +45,18 @@ pub async fn list(db: &Db, scope: TenantScope) -> Result<Vec<CampaignRecord>, Ap
     .fetch_all(db.pool())
     .await?;
     rows.iter().map(record).collect()
+}
+
+/// The tenant's campaigns to pick from, newest first; closed ones only when asked for.
+pub async fn choices(db: &Db, scope: TenantScope, with_closed: bool) -> Result<Vec<CampaignChoice>, AppError> {
+    let rows = sqlx::query(
+        "SELECT id, name FROM campaigns WHERE tenant_id = $1 AND ($2 = 1 OR state <> 'closed') ORDER BY created_at DESC, id DESC",
+    )
+    .bind(scope.tenant_id())
+    .bind(i64::from(with_closed))
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(|row| Ok(CampaignChoice { id: row.try_get(0)?, name: row.try_get(1)? })).collect()
 }
 
 /// The ready bases of the tenant, to choose from.

@@ -401,14 +401,19 @@ pub async fn finish(
     .fetch_one(&mut *tx)
     .await?;
     for (position, step) in report.path.iter().enumerate() {
-        sqlx::query("INSERT INTO crm_answers (call_id, campaign_id, form, item, answer, position) VALUES ($1, $2, 'tree', $3, $4, $5)")
-            .bind(call_id)
-            .bind(campaign_id)
-            .bind(step.node.to_string())
-            .bind(step.answer.map_or("hangup", |a| a.code()))
-            .bind(position as i64)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO crm_answers (call_id, campaign_id, agent_id, at, form, item, answer, position)
+             VALUES ($1, $2, $3, $4, 'tree', $5, $6, $7)",
+        )
+        .bind(call_id)
+        .bind(campaign_id)
+        .bind(agent_id)
+        .bind(taken_at)
+        .bind(step.node.to_string())
+        .bind(step.answer.map_or("hangup", |a| a.code()))
+        .bind(position as i64)
+        .execute(&mut *tx)
+        .await?;
     }
     sqlx::query("UPDATE campaign_contacts SET status = $1, agent_id = $2, due_at = $3, attempts = attempts + 1 WHERE id = $4")
         .bind(next.code())
