@@ -95,6 +95,16 @@ impl Db {
         self.backend
     }
 
+    /// A transaction that reads before it writes. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`, waiting out the busy timeout): a deferred one would fail with
+    /// "database is locked" if another writer committed between its read and its first write.
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
     /// The database of the current request, provided as Leptos context by the server.
     pub fn from_context() -> Result<Db, AppError> {
         leptos::prelude::use_context::<Db>().ok_or_else(|| {

@@ -74,13 +74,15 @@ export async function ami(actions: Record<string, string>[]): Promise<Record<str
   });
 }
 
-/** Imports a base of two new contacts named `name` through the import page. */
-export async function importBase(page: Page, name: string) {
+/** Imports a base of `count` new contacts named `name` through the import page. */
+export async function importBase(page: Page, name: string, count = 2) {
   await page.goto('/crm/bases/import');
   await hydrated(page);
   // Numbers of its own: other bases' numbers would be rejected as duplicates across bases.
-  const phone = () => `06${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
-  const csv = Buffer.from(`nom;telephone\nDurand;${phone()}\nMartin;${phone()}\n`);
+  // 06 then a digit of an allocated mobile range (libphonenumber refuses 063 9…), then 7 digits.
+  const phone = () => `06${'0124578'[Math.floor(Math.random() * 7)]}${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
+  const rows = Array.from({ length: count }, (_, i) => `Client ${i + 1};${phone()}`);
+  const csv = Buffer.from(`nom;telephone\n${rows.join('\n')}\n`);
   await page.getByTestId('upload-form').locator('input[type=file]').setInputFiles({ name: 'base.csv', mimeType: 'text/csv', buffer: csv });
   await page.getByTestId('upload-form').locator('button[type=submit]').click();
   await page.getByTestId('mapping-form').locator('input[name=name]').fill(name);

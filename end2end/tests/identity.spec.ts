@@ -2,13 +2,13 @@ import { test, expect } from '@playwright/test';
 import { signIn, menu, hydrated, callServer, DEMO_PASSWORD } from './helpers';
 
 const MENUS: Record<string, string[]> = {
-  'admin': ['Home', 'Tenants', 'Live queues', 'Queue statistics', 'Call statistics', 'Contact bases', 'Campaigns', 'Argument trees', 'Users', 'Queues', 'My account'],
-  'client.admin': ['Home', 'Live queues', 'Queue statistics', 'Call statistics', 'Contact bases', 'Campaigns', 'Argument trees', 'Users', 'Queues', 'My account'],
-  'supervisor': ['Home', 'Live queues', 'Queue statistics', 'Call statistics', 'Contact bases', 'Campaigns', 'Argument trees', 'My account'],
-  'agent': ['Home', 'My account'],
+  'admin': ['Home', 'Tenants', 'Live queues', 'Queue statistics', 'Call statistics', 'Contact bases', 'Campaigns', 'Argument trees', 'Agents', 'Campaign statistics', 'Users', 'Queues', 'My account'],
+  'client.admin': ['Home', 'Live queues', 'Queue statistics', 'Call statistics', 'Contact bases', 'Campaigns', 'Argument trees', 'Agents', 'Campaign statistics', 'Users', 'Queues', 'My account'],
+  'supervisor': ['Home', 'Live queues', 'Queue statistics', 'Call statistics', 'Contact bases', 'Campaigns', 'Argument trees', 'Campaign statistics', 'My account'],
+  'agent': ['Home', 'Agent desk', 'My account'],
   'dept.head': ['Home', 'My account'],
   'accounting': ['Home', 'My account'],
-  'statistics': ['Home', 'Queue statistics', 'Call statistics', 'My account'],
+  'statistics': ['Home', 'Queue statistics', 'Call statistics', 'Campaign statistics', 'My account'],
   'calllog': ['Home', 'My account'],
   'incidents': ['Home', 'My account'],
   'forward': ['Home', 'My account'],
@@ -153,7 +153,7 @@ test('the language switch translates the interface and is remembered', async ({ 
   await expect(page.getByTestId('menu')).toContainText('Accueil');
   await page.reload();
   await hydrated(page);
-  expect(await menu(page)).toEqual(['Accueil', 'Supervision', 'Statistiques des groupes', "Statistiques d'appels", 'Bases de contacts', 'Campagnes', 'Arbres argumentaires', 'Utilisateurs', "Groupes d'appels", 'Mon compte']);
+  expect(await menu(page)).toEqual(['Accueil', 'Supervision', 'Statistiques des groupes', "Statistiques d'appels", 'Bases de contacts', 'Campagnes', 'Arbres argumentaires', 'Agents', 'Statistiques des campagnes', 'Utilisateurs', "Groupes d'appels", 'Mon compte']);
   await page.getByTestId('lang-switch').getByText('EN').click();
   await expect(page.getByTestId('menu')).toContainText('Home');
 });
@@ -193,7 +193,7 @@ test('a client admin creates a user; bad input gets clear messages and changes n
   // The new user signs in and gets the agent's menu.
   const newcomer = await (await browser.newContext()).newPage();
   await signIn(newcomer, login, 'a long enough sentence');
-  expect(await menu(newcomer)).toEqual(['Home', 'My account']);
+  expect(await menu(newcomer)).toEqual(['Home', 'Agent desk', 'My account']);
 });
 
 test('changing one\'s password checks the confirmation', async ({ page }) => {

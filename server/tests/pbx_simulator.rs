@@ -82,6 +82,15 @@ async fn the_bridge_follows_the_simulator_and_its_actions() {
     let refused = act(PbxAction::RecordStart { channel: "PJSIP/1001-deadbeef".into(), file: "x.wav".into() }).await;
     assert_eq!(refused, Err(AppError::PbxRefused("No such channel".into())));
     act(PbxAction::Listen { supervisor_phone: "PJSIP/2001".into(), target: "PJSIP/1001".into() }).await.unwrap();
+    // Click-to-call from the agent desk: the agent's phone, then the contact in the dial context.
+    let dial = |agent_phone: &str| PbxAction::Dial {
+        agent_phone: agent_phone.into(),
+        number: "+33612345678".into(),
+        caller_number: "+33170000001".into(),
+        contact_name: "Jean \"Jo\" Dupont".into(),
+    };
+    act(dial("PJSIP/1001")).await.unwrap();
+    assert_eq!(act(dial("1001")).await, Err(AppError::PbxRefused("Invalid channel".into())));
     assert_eq!(bridge.act("elsewhere", PbxAction::RecordStop { channel: "x".into() }).await, Err(AppError::PbxNotConnected));
 }
 

@@ -246,3 +246,39 @@ fn publish(pbx: &Pbx, index: usize, board: &watch::Sender<Arc<Vec<PbxLive>>>) {
     });
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn click_to_call_originates_from_the_agent_phone_into_the_dial_context() {
+        let dial = PbxAction::Dial {
+            agent_phone: "PJSIP/1001".into(),
+            number: "+33612345678".into(),
+            caller_number: "+33170000001".into(),
+            contact_name: "Jean \"Jo\" Dupont".into(),
+        };
+        let message = ami_action(dial.clone(), "from-internal");
+        let fields: Vec<(&str, &str)> = ["Action", "Channel", "Context", "Exten", "Priority", "CallerID", "Async"]
+            .into_iter()
+            .map(|key| (key, message.get(key).unwrap_or_default()))
+            .collect();
+        assert_eq!(
+            fields,
+            vec![
+                ("Action", "Originate"),
+                ("Channel", "PJSIP/1001"),
+                ("Context", "from-internal"),
+                ("Exten", "+33612345678"),
+                ("Priority", "1"),
+                ("CallerID", "\"Jean Jo Dupont\" <+33170000001>"),
+                ("Async", "true"),
+            ]
+        );
+        // Without a caller number of its own, the agent's phone shows the contact's number.
+        let PbxAction::Dial { agent_phone, number, contact_name, .. } = dial else { unreachable!() };
+        let plain = ami_action(PbxAction::Dial { agent_phone, number, caller_number: String::new(), contact_name }, "out");
+        assert_eq!(plain.get("CallerID"), Some("\"Jean Jo Dupont\" <+33612345678>"));
+    }
+}

@@ -162,7 +162,7 @@ pub async fn update_contact(db: &Db, scope: TenantScope, contact_id: i64, edit: 
 }
 
 pub async fn delete_contact(db: &Db, scope: TenantScope, contact_id: i64) -> Result<(), AppError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let base_id: i64 = sqlx::query_scalar(
         "SELECT c.base_id FROM contacts c JOIN contact_bases b ON b.id = c.base_id
          WHERE c.id = $1 AND b.tenant_id = $2 AND b.state = 'ready'",

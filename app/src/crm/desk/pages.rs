@@ -27,7 +27,7 @@ pub fn DeskPage() -> impl IntoView {
 #[component]
 fn DeskChoices() -> impl IntoView {
     let i18n = use_i18n();
-    let choices = Resource::new(|| (), |_| desk_campaigns());
+    let choices = OnceResource::new(desk_campaigns());
     view! {
         <h1>{t!(i18n, menu_desk)}</h1>
         <Transition fallback=|| ()>
@@ -80,7 +80,7 @@ fn Desk() -> impl IntoView {
     let i18n = use_i18n();
     let params = use_params_map();
     let campaign_id = params.read_untracked().get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or(0);
-    let campaign = Resource::new(move || campaign_id, open_desk);
+    let campaign = OnceResource::new(open_desk(campaign_id));
     view! {
         <p>
             <a href="/crm/desk">{t!(i18n, desk_back)}</a>
@@ -257,7 +257,7 @@ fn Workspace(campaign: DeskCampaign) -> impl IntoView {
                     view! {
                         <div class="desk">
                             <section class="card contact-card" data-testid="contact-card" data-slot=slot_id>
-                                <h2 data-testid="contact-name">{format!("{} {}", contact.first_name, contact.last_name)}</h2>
+                                <h2 data-testid="contact-name">{format!("{} {}", contact.first_name, contact.last_name).trim().to_string()}</h2>
                                 <p class="phone" data-testid="contact-phone">{phone.clone()}</p>
                                 <dl class="facts">
                                     <Show when={

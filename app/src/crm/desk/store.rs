@@ -371,7 +371,7 @@ pub async fn finish(
         _ => (None, 0),
     };
 
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let slot = sqlx::query(
         "SELECT s.contact_id, s.taken_at, k.phone FROM campaign_contacts s JOIN contacts k ON k.id = s.contact_id
          WHERE s.id = $1 AND s.campaign_id = $2 AND s.status = 'reserved' AND s.agent_id = $3",

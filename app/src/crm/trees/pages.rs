@@ -364,16 +364,16 @@ fn BranchPicker(key: u32, answer: Answer, tree: RwSignal<ArgumentTree>) -> impl 
     view! {
         <label class="inline branch" data-answer=answer.code()>
             <span>{move || answer.label(i18n.get_locale())}" →"</span>
-            <select name=answer.code() on:change=move |ev| choose(event_target_value(&ev))>
-                <option value="" prop:selected=move || current().is_empty()>
+            // `selected` attributes give the server-rendered page its choice; the select's value
+            // property keeps it right after options change in the browser.
+            <select name=answer.code() prop:value=current on:change=move |ev| choose(event_target_value(&ev))>
+                <option value="" selected=move || current().is_empty()>
                     {t!(i18n, trees_choose)}
                 </option>
-                <option value="end" prop:selected=move || current() == "end">
+                <option value="end" selected=move || current() == "end">
                     {t!(i18n, trees_end)}
                 </option>
-                <option value="new" prop:selected=false>
-                    {t!(i18n, trees_new_node)}
-                </option>
+                <option value="new">{t!(i18n, trees_new_node)}</option>
                 {move || {
                     let chosen = current();
                     others()
@@ -381,7 +381,7 @@ fn BranchPicker(key: u32, answer: Answer, tree: RwSignal<ArgumentTree>) -> impl 
                         .map(|(value, label)| {
                             let selected = value == chosen;
                             view! {
-                                <option value=value prop:selected=selected>
+                                <option value=value selected=selected>
                                     {label}
                                 </option>
                             }

@@ -139,7 +139,7 @@ pub async fn save(db: &Db, scope: TenantScope, tree_id: i64, name: &str, tree: &
         return Err(AppError::Duplicate { field: Field::TreeName });
     }
     let running = !campaigns_using(db, tree_id, true).await?.is_empty();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let latest = sqlx::query(LATEST).bind(tree_id).fetch_one(&mut *tx).await?;
     let (version, frozen): (i64, i64) = (latest.try_get(0)?, latest.try_get(1)?);
     let saved = if frozen != 0 {

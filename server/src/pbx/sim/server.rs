@@ -232,7 +232,8 @@ fn list(id: &Option<String>, message: &str, items: Vec<Message>, complete: &str)
 
 /// Originate: the channel is "rung" at once. A call into `Local/QUEUE@incoming` enters that
 /// queue, as the dialplan of the captures does (`Queue(${EXTEN})`); ChanSpy starts spying on
-/// the target's current channel when it has one; other applications just run.
+/// the target's current channel when it has one; other applications just run, and a call to a
+/// context and extension (the desk's click-to-call) is reported as placed.
 fn originate(action: &Message, id: &Option<String>, world: &mut World) -> Vec<Message> {
     let target = action.get("Channel").unwrap_or_default().to_string();
     if let Some(queue) = target.strip_prefix("Local/").and_then(|rest| rest.split_once("@incoming")).map(|(q, _)| q.to_string()) {
@@ -260,8 +261,18 @@ fn originate(action: &Message, id: &Option<String>, world: &mut World) -> Vec<Me
     }
     done.push("Response", "Success");
     done.push("Channel", channel.name.clone());
-    done.push("Application", application.clone());
-    done.push("Data", data.clone());
+    // A call to a dialplan extension (click-to-call) answers with where it went; an application
+    // (ChanSpy) with what ran.
+    match action.get("Exten") {
+        Some(exten) => {
+            done.push("Context", action.get("Context").unwrap_or_default().to_string());
+            done.push("Exten", exten.to_string());
+        }
+        None => {
+            done.push("Application", application.clone());
+            done.push("Data", data.clone());
+        }
+    }
     done.push("Reason", "4");
     done.push("Uniqueid", channel.uniqueid.clone());
     done.push("CallerIDNum", "<unknown>");
