@@ -51,7 +51,8 @@ CREATE TABLE crm_calls (
     callback_at     INTEGER,
     note            TEXT    NOT NULL DEFAULT ''
 );
-CREATE INDEX crm_calls_campaign ON crm_calls (campaign_id, started_at);
+-- Covering indexes: statistics group calls and answers without reading the tables.
+CREATE INDEX crm_calls_campaign ON crm_calls (campaign_id, started_at, agent_id, result);
 CREATE INDEX crm_calls_agent ON crm_calls (agent_id, started_at);
 
 CREATE TABLE crm_answers (
@@ -65,8 +66,7 @@ CREATE TABLE crm_answers (
     answer      TEXT    NOT NULL,
     position    INTEGER NOT NULL
 );
-CREATE INDEX crm_answers_campaign ON crm_answers (campaign_id, form, item, answer);
-CREATE INDEX crm_answers_period ON crm_answers (campaign_id, at);
+CREATE INDEX crm_answers_funnel ON crm_answers (campaign_id, form, item, answer, at, agent_id);
 CREATE INDEX crm_answers_call ON crm_answers (call_id);
 
 CREATE TABLE agent_sessions (

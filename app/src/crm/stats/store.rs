@@ -39,11 +39,17 @@ pub async fn report(db: &Db, scope: TenantScope, filter: &CampaignStatsFilter, n
 
     let mut by_result: HashMap<String, i64> = HashMap::new();
     let mut per_agent: BTreeMap<(String, i64), AgentCount> = BTreeMap::new();
+    let names: HashMap<i64, String> = sqlx::query("SELECT id, first_name || ' ' || last_name FROM users WHERE tenant_id = $1")
+        .bind(scope.tenant_id())
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+        .collect::<Result<_, sqlx::Error>>()?;
     for row in sqlx::query(
-        "SELECT c.agent_id, COALESCE(u.first_name || ' ' || u.last_name, ''), c.result, COUNT(*)
-         FROM crm_calls c LEFT JOIN users u ON u.id = c.agent_id
-         WHERE c.campaign_id = $1 AND c.started_at >= $2 AND c.started_at < $3 AND ($4 = 0 OR c.agent_id = $4)
-         GROUP BY c.agent_id, u.first_name, u.last_name, c.result",
+        "SELECT agent_id, result, COUNT(*) FROM crm_calls
+         WHERE campaign_id = $1 AND started_at >= $2 AND started_at < $3 AND ($4 = 0 OR agent_id = $4)
+         GROUP BY agent_id, result",
     )
     .bind(campaign_id)
     .bind(start_ms)
@@ -52,13 +58,12 @@ pub async fn report(db: &Db, scope: TenantScope, filter: &CampaignStatsFilter, n
     .fetch_all(db.pool())
     .await?
     {
-        let (agent_id, name, result, calls): (Option<i64>, String, String, i64) =
-            (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?);
+        let (agent_id, result, calls): (Option<i64>, String, i64) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+        let agent_id = agent_id.unwrap_or(0);
+        let name = names.get(&agent_id).cloned().unwrap_or_default();
         *by_result.entry(result.clone()).or_default() += calls;
         let flags = configured.iter().find(|r| r.code == result);
-        let count = per_agent
-            .entry((name.clone(), agent_id.unwrap_or(0)))
-            .or_insert(AgentCount { name, calls: 0, contacted: 0, appointments: 0 });
+        let count = per_agent.entry((name.clone(), agent_id)).or_insert(AgentCount { name, calls: 0, contacted: 0, appointments: 0 });
         count.calls += calls;
         if flags.is_some_and(|r| r.has(ResultFlag::Contacted)) {
             count.contacted += calls;
