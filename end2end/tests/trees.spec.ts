@@ -53,7 +53,7 @@ test('an argument tree is built in the editor, drawn live, checked, saved, then 
   await expect(drawing(page).locator('g.node.unreachable')).toHaveCount(1);
   await card(page, 4).getByRole('button', { name: 'Delete' }).click();
   await expect(page.getByTestId('tree-valid')).toBeVisible();
-  // Deleting a question that is used leaves its branches to choose again.
+  // Nothing led to it: deleting it leaves no branch to choose again.
   await expect(drawing(page).locator('g.link.loose')).toHaveCount(0);
 
   await page.getByTestId('save-tree').click();
