@@ -39,6 +39,10 @@ pub enum AppError {
     /// An argument tree that cannot be saved; the problem names the node.
     #[error("argument tree: {0:?}")]
     Tree(crate::crm::trees::TreeProblem),
+    /// A problem with one item of a list (a question, a contract field, a call result), named
+    /// by its position.
+    #[error("{item:?} {position}: {field:?} {problem:?}")]
+    Item { item: Item, position: u32, field: Field, problem: Problem },
     #[error("internal error")]
     Internal,
     /// The request never reached the server function or its answer could not be read.
@@ -97,6 +101,25 @@ pub enum Field {
     Contact,
     CallerNumber,
     Campaigns,
+    Questions,
+    QuestionText,
+    Choices,
+    ContractFields,
+    FieldLabel,
+    FieldValue,
+    Answer,
+    SalesPerson,
+    AppointmentAt,
+    Email,
+    Area,
+}
+
+/// The lists whose items an error can point at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Item {
+    Question,
+    ContractField,
+    CallResult,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -120,6 +143,9 @@ pub enum Problem {
     NotAllowedNow,
     InUse,
     NotInFuture,
+    Repeated,
+    /// The person is already booked at that time.
+    Busy,
 }
 
 /// Why an uploaded contact file was refused as a whole (row-level problems are rejects instead).
@@ -153,6 +179,7 @@ impl AppError {
             AppError::File(FileProblem::UploadGone) => 404,
             AppError::File(_) => 422,
             AppError::Tree(_) => 422,
+            AppError::Item { .. } => 422,
             AppError::TooManyAttempts => 429,
             AppError::Internal => 500,
             AppError::PbxNotConnected => 503,
@@ -180,6 +207,22 @@ impl AppError {
             AppError::Tree(problem) => problem.message(locale),
             AppError::Duplicate { field } => {
                 fill(td_string!(locale, error_duplicate), &[("field", &field.label(locale))])
+            }
+            AppError::Item { item, position, field, problem } => {
+                let item = match item {
+                    Item::Question => td_string!(locale, item_question),
+                    Item::ContractField => td_string!(locale, item_contract_field),
+                    Item::CallResult => td_string!(locale, item_call_result),
+                };
+                fill(
+                    td_string!(locale, error_item),
+                    &[
+                        ("item", item),
+                        ("position", &position.to_string()),
+                        ("field", &field.label(locale)),
+                        ("problem", &problem.message(locale)),
+                    ],
+                )
             }
             AppError::Invalid { field, problem } => {
                 let problem = problem.message(locale);
@@ -240,6 +283,17 @@ impl Field {
             Field::Contact => td_string!(locale, field_contact),
             Field::CallerNumber => td_string!(locale, field_caller_number),
             Field::Campaigns => td_string!(locale, field_campaigns),
+            Field::Questions => td_string!(locale, field_questions),
+            Field::QuestionText => td_string!(locale, field_question_text),
+            Field::Choices => td_string!(locale, field_choices),
+            Field::ContractFields => td_string!(locale, field_contract_fields),
+            Field::FieldLabel => td_string!(locale, field_label),
+            Field::FieldValue => td_string!(locale, field_value),
+            Field::Answer => td_string!(locale, field_answer),
+            Field::SalesPerson => td_string!(locale, field_sales_person),
+            Field::AppointmentAt => td_string!(locale, field_appointment_at),
+            Field::Email => td_string!(locale, field_email),
+            Field::Area => td_string!(locale, field_area),
         }
         .to_string()
     }
@@ -270,6 +324,8 @@ impl Problem {
             Problem::NotAllowedNow => td_string!(locale, problem_not_allowed_now).to_string(),
             Problem::InUse => td_string!(locale, problem_in_use).to_string(),
             Problem::NotInFuture => td_string!(locale, problem_not_in_future).to_string(),
+            Problem::Repeated => td_string!(locale, problem_repeated).to_string(),
+            Problem::Busy => td_string!(locale, problem_busy).to_string(),
         }
     }
 }

@@ -5,5 +5,7 @@ pub mod agents;
 pub mod campaigns;
 pub mod contacts;
 pub mod desk;
+pub mod forms;
+pub mod sales;
 pub mod stats;
 pub mod trees;

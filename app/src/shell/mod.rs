@@ -16,6 +16,8 @@ use crate::auth::pages::{AccountPage, LoginPage};
 use crate::auth::{Permission, SessionState, SessionUser};
 use crate::crm::campaigns::pages::CampaignsPage;
 use crate::crm::agents::pages::AgentsPage;
+use crate::crm::forms::pages::FormsPage;
+use crate::crm::sales::pages::SalesPage;
 use crate::crm::desk::pages::{DeskChoicePage, DeskPage};
 use crate::crm::stats::page::CampaignStatsPage;
 use crate::crm::trees::pages::{TreeEditorPage, TreesPage};
@@ -80,6 +82,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("crm/bases/import") view=ImportPage />
                         <Route path=path!("crm/bases/:id") view=BasePage />
                         <Route path=path!("crm/campaigns") view=CampaignsPage />
+                        <Route path=path!("crm/campaigns/:id/forms") view=FormsPage />
+                        <Route path=path!("crm/sales") view=SalesPage />
                         <Route path=path!("crm/trees") view=TreesPage />
                         <Route path=path!("crm/trees/:id") view=TreeEditorPage />
                         <Route path=path!("crm/agents") view=AgentsPage />
@@ -198,6 +202,7 @@ fn Menu(user: SessionUser) -> impl IntoView {
             </Show>
             <Show when=move || can_agents>
                 <A href="/crm/agents">{t!(i18n, menu_agents)}</A>
+                <A href="/crm/sales">{t!(i18n, menu_sales)}</A>
             </Show>
             <Show when=move || can_campaign_stats>
                 <A href="/crm/stats">{t!(i18n, menu_campaign_stats)}</A>

@@ -9,28 +9,13 @@ use super::{AgentEdit, AgentSummary, CampaignChoice, DeskSession, NewAgent};
 use crate::auth::guard::TenantScope;
 use crate::auth::{ProfileKind, password};
 use crate::crm::campaigns::results::{ResultFlag, results_or_default};
-use crate::crm::contacts::phone;
-use crate::crm::contacts::store::local_time;
+use crate::crm::contacts::store::{local_time, tenant_number};
 use crate::crm::desk::KEEP_ALIVE_MS;
 use crate::db::Db;
 use crate::error::{AppError, Field, Problem, required_text};
 use crate::users::store::{ValidNewUser, ensure_login_free, insert, validate_new_user};
 use crate::users::{MAX_NAME_CHARS, NewUser, validate_own_phone};
 
-
-/// The caller number in E.164, read in the tenant's country; empty stays empty (the PBX's
-/// default number is shown).
-async fn caller_number(db: &Db, scope: TenantScope, raw: &str) -> Result<String, AppError> {
-    if raw.trim().is_empty() {
-        return Ok(String::new());
-    }
-    let code: String = sqlx::query_scalar("SELECT default_country FROM tenants WHERE id = $1")
-        .bind(scope.tenant_id())
-        .fetch_one(db.pool())
-        .await?;
-    let country = phone::country(&code).ok_or(AppError::Internal)?;
-    phone::normalise(raw, country).map(phone::e164).map_err(|_| AppError::invalid(Field::CallerNumber, Problem::BadFormat))
-}
 
 /// The campaign ids, checked to be the tenant's.
 async fn campaigns_of_tenant(db: &Db, scope: TenantScope, ids: &[i64]) -> Result<Vec<i64>, AppError> {
@@ -142,7 +127,7 @@ pub async fn create(db: &Db, scope: TenantScope, new: &NewAgent, now_ms: i64) ->
     if valid.own_phone.is_empty() {
         return Err(AppError::invalid(Field::OwnPhone, Problem::Required));
     }
-    let caller = caller_number(db, scope, &new.caller_number).await?;
+    let caller = tenant_number(db, scope, Field::CallerNumber, &new.caller_number).await?;
     let campaigns = campaigns_of_tenant(db, scope, &new.campaign_ids).await?;
     ensure_login_free(db, &valid.login).await?;
     let hash = password::hash(new.password.clone()).await?;
@@ -174,7 +159,7 @@ pub async fn update(db: &Db, scope: TenantScope, user_id: i64, edit: &AgentEdit)
     if extension.is_empty() {
         return Err(AppError::invalid(Field::OwnPhone, Problem::Required));
     }
-    let caller = caller_number(db, scope, &edit.caller_number).await?;
+    let caller = tenant_number(db, scope, Field::CallerNumber, &edit.caller_number).await?;
     let campaigns = campaigns_of_tenant(db, scope, &edit.campaign_ids).await?;
     let mut tx = db.pool().begin().await?;
     sqlx::query("UPDATE users SET first_name = $1, last_name = $2, own_phone = $3, caller_number = $4 WHERE id = $5 AND tenant_id = $6")

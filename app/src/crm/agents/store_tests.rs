@@ -82,6 +82,9 @@ async fn an_agent_is_created_assigned_counted_and_has_a_history() {
                 callback_at: String::new(),
                 callback_for: CallbackFor::Me,
                 note: String::new(),
+                answers: vec![],
+                contract: vec![],
+                appointment: None,
             };
             desk::finish(&db, scope, id, fibre, None, &report, now).await.unwrap();
         }

@@ -185,6 +185,7 @@ fn CampaignTable(
                                 <td data-testid="state" data-state=current.code()>{move || current.label(i18n.get_locale())}</td>
                                 <td class="actions">
                                     <button class="link" on:click=move |_| editing.set(Some(campaign.clone()))>{t!(i18n, edit)}</button>
+                                    <a class="link" data-testid="edit-forms" href=format!("/crm/campaigns/{id}/forms")>{t!(i18n, forms_edit)}</a>
                                     <Show when=move || current != CampaignState::Active>
                                         <button
                                             class="link"

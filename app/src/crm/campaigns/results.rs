@@ -20,6 +20,40 @@ pub enum ResultFlag {
     DoNotCall,
 }
 
+impl ResultFlag {
+    pub const ALL: [ResultFlag; 6] = [
+        ResultFlag::Contacted,
+        ResultFlag::Appointment,
+        ResultFlag::NotInterested,
+        ResultFlag::Callback,
+        ResultFlag::WrongNumber,
+        ResultFlag::DoNotCall,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            ResultFlag::Contacted => "contacted",
+            ResultFlag::Appointment => "appointment",
+            ResultFlag::NotInterested => "not_interested",
+            ResultFlag::Callback => "callback",
+            ResultFlag::WrongNumber => "wrong_number",
+            ResultFlag::DoNotCall => "do_not_call",
+        }
+    }
+
+    pub fn label(self, locale: Locale) -> String {
+        match self {
+            ResultFlag::Contacted => td_string!(locale, flag_contacted),
+            ResultFlag::Appointment => td_string!(locale, flag_appointment),
+            ResultFlag::NotInterested => td_string!(locale, flag_not_interested),
+            ResultFlag::Callback => td_string!(locale, flag_callback),
+            ResultFlag::WrongNumber => td_string!(locale, flag_wrong_number),
+            ResultFlag::DoNotCall => td_string!(locale, flag_do_not_call),
+        }
+        .to_string()
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallResult {
     pub code: String,

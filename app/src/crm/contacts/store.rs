@@ -245,3 +245,16 @@ fn reject_pages(
     })
     .flat_map(futures::stream::iter)
 }
+
+/// A phone number typed by a user, in E.164, read in the tenant's country; empty stays empty.
+pub async fn tenant_number(db: &Db, scope: TenantScope, field: Field, raw: &str) -> Result<String, AppError> {
+    if raw.trim().is_empty() {
+        return Ok(String::new());
+    }
+    let code: String = sqlx::query_scalar("SELECT default_country FROM tenants WHERE id = $1")
+        .bind(scope.tenant_id())
+        .fetch_one(db.pool())
+        .await?;
+    let country = super::phone::country(&code).ok_or(AppError::Internal)?;
+    super::phone::normalise(raw, country).map(super::phone::e164).map_err(|_| AppError::invalid(field, Problem::BadFormat))
+}

@@ -11,7 +11,10 @@ pub mod store;
 
 use serde::{Deserialize, Serialize};
 
+use crate::crm::campaigns::FormKind;
 use crate::crm::campaigns::results::CallResult;
+use crate::crm::forms::{QuestionAnswer, Questionnaire};
+use crate::crm::sales::{AppointmentRequest, SalesChoice};
 use crate::crm::trees::{Answer, ArgumentTree, Branch};
 
 /// How long a reservation lasts without news from the desk; the page renews it every
@@ -45,6 +48,11 @@ pub struct DeskCampaign {
     pub results: Vec<CallResult>,
     /// The base's custom field names, for the contact card.
     pub custom_fields: Vec<String>,
+    /// The campaign's forms that are on, and their questions and contract fields.
+    pub forms: Vec<FormKind>,
+    pub questionnaire: Questionnaire,
+    /// Who appointments can be booked with (with the appointment form).
+    pub sales_people: Vec<SalesChoice>,
 }
 
 /// The contact reserved for the agent.
@@ -89,6 +97,15 @@ pub struct CallReport {
     pub callback_at: String,
     pub callback_for: CallbackFor,
     pub note: String,
+    /// Answers to the multiple-choice and yes/no questions.
+    #[serde(default)]
+    pub answers: Vec<QuestionAnswer>,
+    /// The contract's fields by key; all empty: no contract.
+    #[serde(default)]
+    pub contract: Vec<(u32, String)>,
+    /// With a result that carries the appointment flag.
+    #[serde(default)]
+    pub appointment: Option<AppointmentRequest>,
 }
 
 /// Why a walk does not fit the tree.

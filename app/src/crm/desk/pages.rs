@@ -7,7 +7,12 @@ use leptos_router::hooks::use_params_map;
 use super::api::{DialContact, FinishCall, desk_campaigns, keep_desk, leave_desk, next_desk_contact, open_desk};
 use super::{CallReport, CallbackFor, DeskCampaign, DeskContact, KEEP_ALIVE_MS, Step, next_node};
 use crate::auth::Permission;
+use std::collections::BTreeMap;
+
+use crate::crm::campaigns::FormKind;
 use crate::crm::campaigns::results::ResultFlag;
+use crate::crm::forms::{ContractField, ContractFieldKind, NO, Question, QuestionAnswer, QuestionKind, YES};
+use crate::crm::sales::AppointmentRequest;
 use crate::crm::trees::{Answer, ArgumentTree};
 use crate::error::{AppError, fill};
 use crate::i18n::*;
@@ -109,6 +114,12 @@ struct Call {
     callback_at: RwSignal<String>,
     callback_for: RwSignal<CallbackFor>,
     note: RwSignal<String>,
+    /// Chosen answers by question key (yes/no: `YES` or `NO`).
+    answers: RwSignal<BTreeMap<u32, Vec<u32>>>,
+    /// Contract values by field key.
+    contract: RwSignal<BTreeMap<u32, String>>,
+    appointment_with: RwSignal<i64>,
+    appointment_at: RwSignal<String>,
     error: RwSignal<Option<AppError>>,
 }
 
@@ -123,6 +134,10 @@ impl Call {
             callback_at: RwSignal::new(String::new()),
             callback_for: RwSignal::new(CallbackFor::Me),
             note: RwSignal::new(String::new()),
+            answers: RwSignal::new(BTreeMap::new()),
+            contract: RwSignal::new(BTreeMap::new()),
+            appointment_with: RwSignal::new(0),
+            appointment_at: RwSignal::new(String::new()),
             error: RwSignal::new(None),
         }
     }
@@ -140,6 +155,10 @@ impl Call {
                     self.callback_at.set(String::new());
                     self.callback_for.set(CallbackFor::Me);
                     self.note.set(String::new());
+                    self.answers.set(BTreeMap::new());
+                    self.contract.set(BTreeMap::new());
+                    self.appointment_with.set(0);
+                    self.appointment_at.set(String::new());
                     self.error.set(None);
                 }
                 Err(error) => self.error.set(Some(error)),
@@ -216,6 +235,22 @@ fn Workspace(campaign: DeskCampaign) -> impl IntoView {
         }
     });
 
+    let has_form = {
+        let forms = campaign.forms.clone();
+        move |form: FormKind| forms.contains(&form)
+    };
+    let booking = has_form(FormKind::Appointment);
+    // Whether the chosen result carries `flag` (an appointment is asked only with the form on).
+    let wants = move |flag: ResultFlag| {
+        let code = call.result.get_untracked();
+        (flag != ResultFlag::Appointment || booking) && results.with_value(|results| results.iter().any(|r| r.code == code && r.has(flag)))
+    };
+    let asked: Vec<Question> =
+        campaign.questionnaire.questions.iter().filter(|q| has_form(q.kind.form())).cloned().collect();
+    let contract_fields: Vec<ContractField> =
+        if has_form(FormKind::Contract) { campaign.questionnaire.contract.clone() } else { vec![] };
+    let has_forms = !asked.is_empty() || !contract_fields.is_empty();
+    let sales_people = StoredValue::new(campaign.sales_people.clone());
     let save = move |_| {
         let Some(contact) = call.contact.get_untracked() else { return };
         finish.dispatch(FinishCall {
@@ -228,12 +263,27 @@ fn Workspace(campaign: DeskCampaign) -> impl IntoView {
                 callback_at: call.callback_at.get_untracked(),
                 callback_for: call.callback_for.get_untracked(),
                 note: call.note.get_untracked(),
+                answers: call
+                    .answers
+                    .get_untracked()
+                    .into_iter()
+                    .map(|(question, choices)| QuestionAnswer { question, choices })
+                    .collect(),
+                contract: call.contract.get_untracked().into_iter().collect(),
+                appointment: wants(ResultFlag::Appointment).then(|| AppointmentRequest {
+                    sales_person_id: call.appointment_with.get_untracked(),
+                    starts_at: call.appointment_at.get_untracked(),
+                }),
             },
         });
     };
     let wants_callback = move || {
         let code = call.result.get();
         results.with_value(|results| results.iter().any(|r| r.code == code && r.has(ResultFlag::Callback)))
+    };
+    let wants_appointment = move || {
+        let code = call.result.get();
+        booking && results.with_value(|results| results.iter().any(|r| r.code == code && r.has(ResultFlag::Appointment)))
     };
 
     view! {
@@ -320,6 +370,7 @@ fn Workspace(campaign: DeskCampaign) -> impl IntoView {
                                     None => view! { <p class="muted">{t!(i18n, desk_no_tree)}</p> }.into_any(),
                                 })}
                             </section>
+                            {has_forms.then(|| view! { <FormsCard questions=asked.clone() contract=contract_fields.clone() call /> })}
                             <section class="card outcome" data-testid="outcome">
                                 <h2>{t!(i18n, field_call_result)}</h2>
                                 <div class="results">
@@ -372,6 +423,44 @@ fn Workspace(campaign: DeskCampaign) -> impl IntoView {
                                         />
                                         {t!(i18n, desk_callback_anyone)}
                                     </label>
+                                </Show>
+                                <Show when=wants_appointment>
+                                    <fieldset data-testid="appointment">
+                                        <legend>{t!(i18n, form_appointment)}</legend>
+                                        <label>
+                                            {t!(i18n, field_sales_person)}
+                                            <select
+                                                name="sales_person"
+                                                on:change=move |ev| call.appointment_with.set(event_target_value(&ev).parse().unwrap_or(0))
+                                            >
+                                                <option value="0" prop:selected=move || call.appointment_with.get() == 0>
+                                                    {t!(i18n, desk_choose_sales_person)}
+                                                </option>
+                                                {sales_people
+                                                    .get_value()
+                                                    .into_iter()
+                                                    .map(|person| {
+                                                        let id = person.id;
+                                                        let label = if person.area.is_empty() { person.name.clone() } else { format!("{} ({})", person.name, person.area) };
+                                                        view! {
+                                                            <option value=id.to_string() prop:selected=move || call.appointment_with.get() == id>
+                                                                {label}
+                                                            </option>
+                                                        }
+                                                    })
+                                                    .collect_view()}
+                                            </select>
+                                        </label>
+                                        <label>
+                                            {t!(i18n, field_appointment_at)}
+                                            <input
+                                                type="datetime-local"
+                                                name="appointment_at"
+                                                prop:value=move || call.appointment_at.get()
+                                                on:input=move |ev| call.appointment_at.set(event_target_value(&ev))
+                                            />
+                                        </label>
+                                    </fieldset>
                                 </Show>
                                 <label>
                                     {t!(i18n, field_note)}
@@ -465,5 +554,104 @@ fn Walk(tree: ArgumentTree, call: Call) -> impl IntoView {
                 {t!(i18n, desk_undo)}
             </button>
         </Show>
+    }
+}
+
+/// The campaign's questions and contract fields, filled during the call.
+#[component]
+fn FormsCard(questions: Vec<Question>, contract: Vec<ContractField>, call: Call) -> impl IntoView {
+    let i18n = use_i18n();
+    let chosen = move |question: u32, choice: u32| call.answers.with(|a| a.get(&question).is_some_and(|c| c.contains(&choice)));
+    let choose = move |question: u32, choice: u32, only: bool, on: bool| {
+        call.answers.update(|answers| {
+            let choices = answers.entry(question).or_default();
+            if only {
+                choices.clear();
+            }
+            choices.retain(|c| *c != choice);
+            if on {
+                choices.push(choice);
+            }
+            if choices.is_empty() {
+                answers.remove(&question);
+            }
+        })
+    };
+    let has_contract = !contract.is_empty();
+    view! {
+        <section class="card desk-forms" data-testid="desk-forms">
+            <h2>{t!(i18n, desk_forms)}</h2>
+            {questions
+                .into_iter()
+                .map(|question| {
+                    let key = question.key;
+                    let name = format!("q{key}");
+                    let options: Vec<(u32, Signal<String>)> = match question.kind {
+                        QuestionKind::YesNo => vec![
+                            (YES, Signal::derive(move || t_string!(i18n, yes).to_string())),
+                            (NO, Signal::derive(move || t_string!(i18n, no).to_string())),
+                        ],
+                        _ => question.choices.iter().map(|c| (c.key, Signal::stored(c.label.clone()))).collect(),
+                    };
+                    let only = question.kind != QuestionKind::Multiple;
+                    view! {
+                        <fieldset data-testid="desk-question" data-question=key>
+                            <legend>{question.text.clone()} {question.required.then_some(" *")}</legend>
+                            {options
+                                .into_iter()
+                                .map(|(choice, label)| {
+                                    let name = name.clone();
+                                    view! {
+                                        <label class="check">
+                                            <input
+                                                type=if only { "radio" } else { "checkbox" }
+                                                name=name
+                                                prop:checked=move || chosen(key, choice)
+                                                on:change=move |ev| choose(key, choice, only, event_target_checked(&ev))
+                                            />
+                                            {move || label.get()}
+                                        </label>
+                                    }
+                                })
+                                .collect_view()}
+                        </fieldset>
+                    }
+                })
+                .collect_view()}
+            {has_contract.then(|| view! {
+                <fieldset data-testid="desk-contract">
+                    <legend>{t!(i18n, form_contract)}</legend>
+                    {contract
+                        .into_iter()
+                        .map(|field| {
+                            let key = field.key;
+                            let kind = match field.kind {
+                                ContractFieldKind::Text => "text",
+                                ContractFieldKind::Number => "text",
+                                ContractFieldKind::Date => "date",
+                            };
+                            view! {
+                                <label>
+                                    {field.label.clone()} {field.required.then_some(" *")}
+                                    <input
+                                        type=kind
+                                        name=format!("contract{key}")
+                                        inputmode=if field.kind == ContractFieldKind::Number { "decimal" } else { "text" }
+                                        prop:value=move || call.contract.with(|c| c.get(&key).cloned().unwrap_or_default())
+                                        on:input=move |ev| {
+                                            let value = event_target_value(&ev);
+                                            call.contract.update(|c| {
+                                                c.insert(key, value);
+                                            });
+                                        }
+                                    />
+                                </label>
+                            }
+                        })
+                        .collect_view()}
+                    <p class="hint">{t!(i18n, desk_contract_hint)}</p>
+                </fieldset>
+            })}
+        </section>
     }
 }

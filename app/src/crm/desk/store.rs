@@ -11,7 +11,11 @@ use sqlx::Row;
 use super::{CallReport, CallbackFor, DeskCampaign, DeskChoice, DeskContact, MAX_NOTE_CHARS, RESERVATION_MS, RETRY_AFTER_MS, check_walk};
 use crate::auth::guard::TenantScope;
 use crate::crm::campaigns::results::{ContactStatus, ResultFlag, results_or_default};
+use crate::crm::campaigns::FormKind;
 use crate::crm::contacts::store::local_time;
+use crate::crm::forms::check_answers;
+use crate::crm::forms::store::{self as questionnaire, enabled_forms};
+use crate::crm::sales::store::{self as sales, Booking};
 use crate::db::Db;
 use crate::error::{AppError, Field, Problem};
 
@@ -65,7 +69,7 @@ async fn assigned(db: &Db, scope: TenantScope, agent_id: i64, campaign_id: i64) 
 pub async fn open(db: &Db, scope: TenantScope, agent_id: i64, campaign_id: i64, now_ms: i64) -> Result<DeskCampaign, AppError> {
     assigned(db, scope, agent_id, campaign_id).await?;
     let row = sqlx::query(
-        "SELECT c.name, c.product, c.tree_id, c.results, b.custom_fields FROM campaigns c
+        "SELECT c.name, c.product, c.tree_id, c.results, b.custom_fields, c.forms, c.questionnaire FROM campaigns c
          JOIN contact_bases b ON b.id = c.base_id WHERE c.id = $1",
     )
     .bind(campaign_id)
@@ -85,6 +89,8 @@ pub async fn open(db: &Db, scope: TenantScope, agent_id: i64, campaign_id: i64, 
     };
     let results: String = row.try_get(3)?;
     let custom: String = row.try_get(4)?;
+    let forms = enabled_forms(&row.try_get::<String, _>(5)?);
+    let sales_people = if forms.contains(&FormKind::Appointment) { sales::choices(db, scope).await? } else { vec![] };
     let mut tx = db.pool().begin().await?;
     sqlx::query("UPDATE agent_sessions SET ended_at = seen_at WHERE user_id = $1 AND ended_at IS NULL")
         .bind(agent_id)
@@ -105,6 +111,9 @@ pub async fn open(db: &Db, scope: TenantScope, agent_id: i64, campaign_id: i64, 
         tree,
         results: results_or_default(&results),
         custom_fields: serde_json::from_str(&custom).unwrap_or_default(),
+        forms,
+        questionnaire: questionnaire::parse(&row.try_get::<String, _>(6)?),
+        sales_people,
     })
 }
 
@@ -331,7 +340,10 @@ pub async fn finish(
     now_ms: i64,
 ) -> Result<(), AppError> {
     assigned(db, scope, agent_id, campaign_id).await?;
-    let campaign = sqlx::query("SELECT c.results, c.tree_id, t.time_zone FROM campaigns c JOIN tenants t ON t.id = c.tenant_id WHERE c.id = $1")
+    let campaign = sqlx::query(
+        "SELECT c.results, c.tree_id, t.time_zone, c.forms, c.questionnaire FROM campaigns c JOIN tenants t ON t.id = c.tenant_id
+         WHERE c.id = $1",
+    )
         .bind(campaign_id)
         .fetch_one(db.pool())
         .await?;
@@ -362,7 +374,29 @@ pub async fn finish(
         (_, _) if !report.path.is_empty() => return Err(AppError::invalid(Field::ArgumentTree, Problem::BadFormat)),
         _ => None,
     };
-    let callback_at = if result.has(ResultFlag::Callback) { Some(callback_instant(&report.callback_at, &zone, now_ms)?) } else { None };
+    let forms = enabled_forms(&campaign.try_get::<String, _>(3)?);
+    let answers = check_answers(
+        &questionnaire::parse(&campaign.try_get::<String, _>(4)?),
+        &forms,
+        &report.answers,
+        &report.contract,
+        result.has(ResultFlag::Contacted),
+    )?;
+    let appointment = match &report.appointment {
+        Some(request) if result.has(ResultFlag::Appointment) && forms.contains(&FormKind::Appointment) => {
+            if request.sales_person_id <= 0 {
+                return Err(AppError::invalid(Field::SalesPerson, Problem::Required));
+            }
+            Some((request.sales_person_id, future_instant(&request.starts_at, &zone, now_ms, Field::AppointmentAt)?))
+        }
+        None if result.has(ResultFlag::Appointment) && forms.contains(&FormKind::Appointment) => {
+            return Err(AppError::invalid(Field::SalesPerson, Problem::Required));
+        }
+        Some(_) => return Err(AppError::invalid(Field::AppointmentAt, Problem::NotAllowedNow)),
+        None => None,
+    };
+    let callback_at =
+        if result.has(ResultFlag::Callback) { Some(future_instant(&report.callback_at, &zone, now_ms, Field::CallbackAt)?) } else { None };
     let next = result.next_status();
     let (next_agent, due_at) = match next {
         ContactStatus::Callback if report.callback_for == CallbackFor::Me => (Some(agent_id), callback_at.unwrap_or(now_ms)),
@@ -415,6 +449,26 @@ pub async fn finish(
         .execute(&mut *tx)
         .await?;
     }
+    for (position, row) in answers.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO crm_answers (call_id, campaign_id, agent_id, at, form, item, answer, position)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(call_id)
+        .bind(campaign_id)
+        .bind(agent_id)
+        .bind(taken_at)
+        .bind(row.form)
+        .bind(&row.item)
+        .bind(&row.answer)
+        .bind((report.path.len() + position) as i64)
+        .execute(&mut *tx)
+        .await?;
+    }
+    if let Some((sales_person_id, starts_at)) = appointment {
+        let booking = Booking { campaign_id, call_id, contact_id, agent_id, starts_at, note: note.to_string() };
+        sales::book(&mut tx, scope, sales_person_id, &booking).await?;
+    }
     sqlx::query("UPDATE campaign_contacts SET status = $1, agent_id = $2, due_at = $3, attempts = attempts + 1 WHERE id = $4")
         .bind(next.code())
         .bind(next_agent)
@@ -426,9 +480,10 @@ pub async fn finish(
     Ok(())
 }
 
-/// A callback time typed in the tenant's zone (`YYYY-MM-DDTHH:MM`), which must be ahead.
-fn callback_instant(text: &str, zone: &str, now_ms: i64) -> Result<i64, AppError> {
-    let bad = |problem| AppError::invalid(Field::CallbackAt, problem);
+/// A callback or appointment time typed in the tenant's zone (`YYYY-MM-DDTHH:MM`), which must be
+/// ahead.
+fn future_instant(text: &str, zone: &str, now_ms: i64, field: Field) -> Result<i64, AppError> {
+    let bad = |problem| AppError::invalid(field, problem);
     let text = text.trim();
     if text.is_empty() {
         return Err(bad(Problem::Required));
@@ -463,9 +518,9 @@ mod tests {
     fn callback_times_are_read_in_the_tenant_zone_and_must_be_ahead() {
         // 2026-11-22 10:00 UTC.
         let now = 1_795_341_600_000;
-        assert_eq!(callback_instant("2026-11-22T12:30", "Europe/Paris", now), Ok(now + 90 * 60_000));
-        assert_eq!(callback_instant("2026-11-22T10:30", "Europe/Paris", now), Err(AppError::invalid(Field::CallbackAt, Problem::NotInFuture)));
-        assert_eq!(callback_instant("tomorrow", "Europe/Paris", now), Err(AppError::invalid(Field::CallbackAt, Problem::BadFormat)));
-        assert_eq!(callback_instant(" ", "Europe/Paris", now), Err(AppError::invalid(Field::CallbackAt, Problem::Required)));
+        assert_eq!(future_instant("2026-11-22T12:30", "Europe/Paris", now, Field::CallbackAt), Ok(now + 90 * 60_000));
+        assert_eq!(future_instant("2026-11-22T10:30", "Europe/Paris", now, Field::CallbackAt), Err(AppError::invalid(Field::CallbackAt, Problem::NotInFuture)));
+        assert_eq!(future_instant("tomorrow", "Europe/Paris", now, Field::CallbackAt), Err(AppError::invalid(Field::CallbackAt, Problem::BadFormat)));
+        assert_eq!(future_instant(" ", "Europe/Paris", now, Field::CallbackAt), Err(AppError::invalid(Field::CallbackAt, Problem::Required)));
     }
 }

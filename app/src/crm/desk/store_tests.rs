@@ -96,6 +96,9 @@ fn report(slot_id: i64, result: &str) -> CallReport {
         callback_at: String::new(),
         callback_for: CallbackFor::Me,
         note: String::new(),
+        answers: vec![],
+        contract: vec![],
+        appointment: None,
     }
 }
 

@@ -51,6 +51,7 @@ pub async fn campaign_calls(campaign_id: i64, lang: String) -> Result<TextStream
                     td_string!(locale, field_callback_at),
                     td_string!(locale, field_note),
                     td_string!(locale, field_argument_tree),
+                    td_string!(locale, crm_stats_answers),
                 ])
             );
             let body = futures::stream::once(async move { Ok(header) })
@@ -66,6 +67,18 @@ pub async fn campaign_calls(campaign_id: i64, lang: String) -> Result<TextStream
                         line.callback_at,
                         line.note,
                         line.walk.join(" → "),
+                        line.answers
+                            .iter()
+                            .map(|(label, value, yes_no)| {
+                                let value = match (*yes_no, value.as_str()) {
+                                    (true, "yes") => td_string!(locale, yes),
+                                    (true, "no") => td_string!(locale, no),
+                                    _ => value.as_str(),
+                                };
+                                format!("{label}: {value}")
+                            })
+                            .collect::<Vec<_>>()
+                            .join("; "),
                     ]))
                 }))
                 // The response body (through compression) may poll once more after the end.

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::acd::stats::Period;
 use crate::crm::campaigns::CampaignChoice;
 use crate::crm::campaigns::results::CallResult;
+use crate::crm::forms::QuestionKind;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CampaignStatsFilter {
@@ -54,6 +55,19 @@ pub struct FunnelStep {
     pub hung_up: i64,
 }
 
+/// One multiple-choice or yes/no question: how many calls answered it, and each answer's count
+/// (a multiple-answer question's counts can add up to more than the calls).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuestionCounts {
+    pub key: u32,
+    pub text: String,
+    pub kind: QuestionKind,
+    pub answered: i64,
+    /// Each answer with its count, in the question's order; yes/no: `yes`, `no` labels are
+    /// translated by the page.
+    pub counts: Vec<(String, i64)>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CampaignReport {
     pub campaign_id: i64,
@@ -72,6 +86,12 @@ pub struct CampaignReport {
     /// Calls per day of the period, `YYYY-MM-DD`.
     pub per_day: Vec<(String, i64)>,
     pub funnel: Vec<FunnelStep>,
+    /// The campaign's current questions, in its order.
+    pub questions: Vec<QuestionCounts>,
+    /// Calls that recorded a contract.
+    pub contracts: i64,
+    /// Appointments booked in the period, per field sales person.
+    pub booked: Vec<(String, i64)>,
 }
 
 #[cfg(all(test, feature = "ssr"))]

@@ -7,7 +7,8 @@ use leptos::prelude::*;
 use leptos_meta::Script;
 
 use super::api::campaign_statistics;
-use super::{CampaignReport, CampaignStatsFilter};
+use super::{CampaignReport, CampaignStatsFilter, QuestionCounts};
+use crate::crm::forms::QuestionKind;
 use crate::acd::stats::page::{PeriodFields, PeriodForm};
 use crate::auth::Permission;
 use crate::crm::trees::Answer;
@@ -145,6 +146,8 @@ fn Report(report: CampaignReport) -> impl IntoView {
                 <dd data-kpi="appointments">{format!("{} ({})", r.appointments, share(r.appointments, r.calls))}</dd>
                 <dt>{t!(i18n, crm_stats_callbacks)}</dt>
                 <dd data-kpi="callbacks">{r.callbacks}</dd>
+                <dt>{t!(i18n, crm_stats_contracts)}</dt>
+                <dd data-kpi="contracts">{r.contracts}</dd>
             </dl>
             <p>
                 <CsvLink filename=format!("campaign-{}-statistics.csv", r.campaign_id) rows=page_rows />
@@ -156,6 +159,7 @@ fn Report(report: CampaignReport) -> impl IntoView {
         </section>
         <ResultsSection report />
         <FunnelSection report />
+        <QuestionsSection report />
         <AgentsSection report />
         <DaysSection report />
     }
@@ -171,6 +175,16 @@ fn page_csv(r: &CampaignReport, locale: Locale) -> Vec<Vec<String>> {
     rows.extend(r.funnel.iter().map(|s| {
         vec![format!("Q{}", s.node), s.text.clone(), s.reached.to_string(), s.yes.to_string(), s.no.to_string(), s.undecided.to_string(), s.hung_up.to_string()]
     }));
+    rows.push(vec![]);
+    rows.push(question_header(locale));
+    for q in &r.questions {
+        for (answer, count) in &q.counts {
+            rows.push(vec![q.text.clone(), answer_label(q, answer, locale), count.to_string(), share(*count, q.answered)]);
+        }
+    }
+    rows.push(vec![]);
+    rows.push(vec![td_string!(locale, field_sales_person).to_string(), td_string!(locale, agents_appointments).to_string()]);
+    rows.extend(r.booked.iter().map(|(name, n)| vec![name.clone(), n.to_string()]));
     rows.push(vec![]);
     rows.push(agent_header(locale));
     rows.extend(r.per_agent.iter().map(|a| vec![a.name.clone(), a.calls.to_string(), a.contacted.to_string(), a.appointments.to_string()]));
@@ -190,6 +204,109 @@ fn funnel_header(locale: Locale) -> Vec<String> {
         Answer::Undecided.label(locale),
         td_string!(locale, desk_hung_up).to_string(),
     ]
+}
+
+fn question_header(locale: Locale) -> Vec<String> {
+    vec![
+        td_string!(locale, crm_stats_question).to_string(),
+        td_string!(locale, field_answer).to_string(),
+        td_string!(locale, agents_calls).to_string(),
+        td_string!(locale, crm_stats_share_answered).to_string(),
+    ]
+}
+
+/// A yes/no question's answers are codes, translated here; choices are shown as written.
+fn answer_label(question: &QuestionCounts, answer: &str, locale: Locale) -> String {
+    match (question.kind, answer) {
+        (QuestionKind::YesNo, "yes") => td_string!(locale, yes).to_string(),
+        (QuestionKind::YesNo, "no") => td_string!(locale, no).to_string(),
+        _ => answer.to_string(),
+    }
+}
+
+/// Multiple-choice and yes/no distributions, and the appointments per field sales person.
+#[component]
+fn QuestionsSection(report: StoredValue<CampaignReport>) -> impl IntoView {
+    let i18n = use_i18n();
+    let r = report.get_value();
+    let shown = !(r.questions.is_empty() && r.booked.is_empty());
+    let chart = Signal::derive(move || {
+        let locale = i18n.get_locale();
+        report.with_value(|r| {
+            let bars: Vec<(String, i64)> = r
+                .questions
+                .iter()
+                .flat_map(|q| q.counts.iter().map(move |(answer, n)| (format!("{} · {}", q.text, answer_label(q, answer, locale)), *n)))
+                .collect();
+            base_chart(bars.iter().map(|(label, _)| label.clone()).collect())
+                .series(Bar::new().name(td_string!(locale, agents_calls)).data(bars.iter().map(|(_, n)| *n).collect::<Vec<_>>()))
+        })
+    });
+    view! {
+        <section class="card report" hidden=!shown>
+            <h2>{t!(i18n, crm_stats_questions)}</h2>
+            <Show when=move || report.with_value(|r| !r.questions.is_empty())>
+                <ChartBox id="questions-chart" chart />
+            </Show>
+            {r.questions
+                .iter()
+                .map(|q| {
+                    let question = q.clone();
+                    view! {
+                        <table class="grid" data-testid="question-stats" data-question=q.key>
+                            <caption>{format!("{} ({})", q.text, q.answered)}</caption>
+                            <thead>
+                                <tr>
+                                    <th>{t!(i18n, field_answer)}</th>
+                                    <th class="num">{t!(i18n, agents_calls)}</th>
+                                    <th class="num">{t!(i18n, crm_stats_share_answered)}</th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {q.counts
+                                    .iter()
+                                    .map(|(answer, n)| {
+                                        let (question, answer) = (question.clone(), answer.clone());
+                                        let shown = answer.clone();
+                                        view! {
+                                            <tr data-answer=answer>
+                                                <td>{move || answer_label(&question, &shown, i18n.get_locale())}</td>
+                                                <td class="num" data-kpi="count">{*n}</td>
+                                                <td class="num">{share(*n, q.answered)}</td>
+                                            </tr>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </tbody>
+                        </table>
+                    }
+                })
+                .collect_view()}
+            <Show when=move || report.with_value(|r| !r.booked.is_empty())>
+                <table class="grid" data-testid="booked">
+                    <thead>
+                        <tr>
+                            <th>{t!(i18n, field_sales_person)}</th>
+                            <th class="num">{t!(i18n, agents_appointments)}</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {report
+                            .get_value()
+                            .booked
+                            .into_iter()
+                            .map(|(name, n)| view! {
+                                <tr data-sales-person=name.clone()>
+                                    <td>{name.clone()}</td>
+                                    <td class="num" data-kpi="booked">{n}</td>
+                                </tr>
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            </Show>
+        </section>
+    }
 }
 
 fn agent_header(locale: Locale) -> Vec<String> {

@@ -7,7 +7,8 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use jiff::Timestamp;
 use sqlx::Row;
 
-use super::{AgentChoice, AgentCount, CampaignReport, CampaignStatsFilter, FunnelStep, ResultCount};
+use super::{AgentChoice, AgentCount, CampaignReport, CampaignStatsFilter, FunnelStep, QuestionCounts, ResultCount};
+use crate::crm::forms::{QuestionKind, Questionnaire};
 use crate::acd::stats::store::{resolve, tenant_zone};
 use crate::auth::guard::TenantScope;
 use crate::crm::campaigns::results::{CallResult, ResultFlag, results_or_default};
@@ -20,7 +21,9 @@ const HOUR_MS: i64 = 3_600_000;
 pub async fn report(db: &Db, scope: TenantScope, filter: &CampaignStatsFilter, now_ms: i64) -> Result<CampaignReport, AppError> {
     let campaigns = crate::crm::campaigns::store::choices(db, scope, true).await?;
     let campaign_id = if filter.campaign_id == 0 { campaigns.first().map_or(0, |c| c.id) } else { filter.campaign_id };
-    let campaign = sqlx::query("SELECT name, results, tree_id, starts_on, ends_on FROM campaigns WHERE id = $1 AND tenant_id = $2")
+    let campaign = sqlx::query(
+        "SELECT name, results, tree_id, starts_on, ends_on, questionnaire FROM campaigns WHERE id = $1 AND tenant_id = $2",
+    )
         .bind(campaign_id)
         .bind(scope.tenant_id())
         .fetch_optional(db.pool())
@@ -141,6 +144,76 @@ pub async fn report(db: &Db, scope: TenantScope, filter: &CampaignStatsFilter, n
     };
     let funnel = funnel(tree.as_ref(), answers);
 
+    let questionnaire = crate::crm::forms::store::parse(&campaign.try_get::<String, _>(5)?);
+    let mut chosen: HashMap<(String, String), i64> = HashMap::new();
+    for row in sqlx::query(
+        "SELECT item, answer, COUNT(*) FROM crm_answers
+         WHERE campaign_id = $1 AND form IN ('choice', 'yes_no') AND at >= $2 AND at < $3 AND ($4 = 0 OR agent_id = $4)
+         GROUP BY item, answer",
+    )
+    .bind(campaign_id)
+    .bind(start_ms)
+    .bind(end_ms)
+    .bind(agent)
+    .fetch_all(db.pool())
+    .await?
+    {
+        chosen.insert((row.try_get(0)?, row.try_get(1)?), row.try_get(2)?);
+    }
+    let mut answered: HashMap<String, i64> = HashMap::new();
+    for row in sqlx::query(
+        "SELECT item, COUNT(DISTINCT call_id) FROM crm_answers
+         WHERE campaign_id = $1 AND form IN ('choice', 'yes_no') AND at >= $2 AND at < $3 AND ($4 = 0 OR agent_id = $4)
+         GROUP BY item",
+    )
+    .bind(campaign_id)
+    .bind(start_ms)
+    .bind(end_ms)
+    .bind(agent)
+    .fetch_all(db.pool())
+    .await?
+    {
+        answered.insert(row.try_get(0)?, row.try_get(1)?);
+    }
+    let questions = questionnaire
+        .questions
+        .iter()
+        .map(|q| {
+            let item = q.key.to_string();
+            let count = |answer: &str| chosen.get(&(item.clone(), answer.to_string())).copied().unwrap_or(0);
+            let counts = match q.kind {
+                QuestionKind::YesNo => vec![("yes".to_string(), count("yes")), ("no".to_string(), count("no"))],
+                _ => q.choices.iter().map(|c| (c.label.clone(), count(&c.key.to_string()))).collect(),
+            };
+            QuestionCounts { key: q.key, text: q.text.clone(), kind: q.kind, answered: answered.get(&item).copied().unwrap_or(0), counts }
+        })
+        .collect();
+    let contracts: i64 = sqlx::query_scalar(
+        "SELECT COUNT(DISTINCT call_id) FROM crm_answers
+         WHERE campaign_id = $1 AND form = 'contract' AND at >= $2 AND at < $3 AND ($4 = 0 OR agent_id = $4)",
+    )
+    .bind(campaign_id)
+    .bind(start_ms)
+    .bind(end_ms)
+    .bind(agent)
+    .fetch_one(db.pool())
+    .await?;
+    let booked = sqlx::query(
+        "SELECT s.first_name || ' ' || s.last_name, COUNT(*) FROM appointments a
+         JOIN sales_people s ON s.id = a.sales_person_id JOIN crm_calls c ON c.id = a.call_id
+         WHERE a.campaign_id = $1 AND c.started_at >= $2 AND c.started_at < $3 AND ($4 = 0 OR a.agent_id = $4)
+         GROUP BY s.id, s.first_name, s.last_name ORDER BY COUNT(*) DESC, s.last_name",
+    )
+    .bind(campaign_id)
+    .bind(start_ms)
+    .bind(end_ms)
+    .bind(agent)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+    .collect::<Result<Vec<(String, i64)>, AppError>>()?;
+
     let agents = sqlx::query(
         "SELECT u.id, u.first_name || ' ' || u.last_name FROM users u
          WHERE u.tenant_id = $2 AND (u.id IN (SELECT user_id FROM campaign_agents WHERE campaign_id = $1)
@@ -171,6 +244,9 @@ pub async fn report(db: &Db, scope: TenantScope, filter: &CampaignStatsFilter, n
         results,
         per_day: per_day.into_iter().collect(),
         funnel,
+        questions,
+        contracts,
+        booked,
     })
 }
 
@@ -219,6 +295,9 @@ pub struct CallLine {
     pub note: String,
     /// `Q1 yes`, `Q2 hangup`…
     pub walk: Vec<String>,
+    /// Each question or contract field answered, with the answer (several choices joined by
+    /// ", "); yes/no answers are the codes `yes`/`no`.
+    pub answers: Vec<(String, String, bool)>,
 }
 
 const EXPORT_PAGE: i64 = 2000;
@@ -230,7 +309,10 @@ pub async fn calls(
     campaign_id: i64,
 ) -> Result<impl futures::Stream<Item = Result<CallLine, AppError>> + Send + 'static, AppError> {
     use futures::StreamExt;
-    let campaign = sqlx::query("SELECT c.results, t.time_zone FROM campaigns c JOIN tenants t ON t.id = c.tenant_id WHERE c.id = $1 AND c.tenant_id = $2")
+    let campaign = sqlx::query(
+        "SELECT c.results, t.time_zone, c.questionnaire FROM campaigns c JOIN tenants t ON t.id = c.tenant_id
+         WHERE c.id = $1 AND c.tenant_id = $2",
+    )
         .bind(campaign_id)
         .bind(scope.tenant_id())
         .fetch_optional(db.pool())
@@ -238,12 +320,13 @@ pub async fn calls(
         .ok_or(AppError::NotFound)?;
     let results = results_or_default(&campaign.try_get::<String, _>(0)?);
     let zone: String = campaign.try_get(1)?;
+    let questionnaire = std::sync::Arc::new(crate::crm::forms::store::parse(&campaign.try_get::<String, _>(2)?));
     let pool = db.pool().clone();
     let pages = futures::stream::unfold(Some(0_i64), move |after| {
-        let (pool, results, zone) = (pool.clone(), results.clone(), zone.clone());
+        let (pool, results, zone, questionnaire) = (pool.clone(), results.clone(), zone.clone(), questionnaire.clone());
         async move {
             let after = after?;
-            match call_page(&pool, campaign_id, after, &results, &zone).await {
+            match call_page(&pool, campaign_id, after, &results, &zone, &questionnaire).await {
                 Err(error) => Some((vec![Err(error)], None)),
                 Ok((lines, _)) if lines.is_empty() => None,
                 Ok((lines, last)) => Some((lines.into_iter().map(Ok).collect(), Some(last))),
@@ -253,7 +336,14 @@ pub async fn calls(
     Ok(pages.flat_map(futures::stream::iter))
 }
 
-async fn call_page(pool: &sqlx::AnyPool, campaign_id: i64, after: i64, results: &[CallResult], zone: &str) -> Result<(Vec<CallLine>, i64), AppError> {
+async fn call_page(
+    pool: &sqlx::AnyPool,
+    campaign_id: i64,
+    after: i64,
+    results: &[CallResult],
+    zone: &str,
+    questionnaire: &Questionnaire,
+) -> Result<(Vec<CallLine>, i64), AppError> {
     use crate::crm::contacts::store::local_time;
     let rows = sqlx::query(
         "SELECT c.id, c.started_at, COALESCE(u.first_name || ' ' || u.last_name, ''), COALESCE(k.first_name, ''),
@@ -270,7 +360,8 @@ async fn call_page(pool: &sqlx::AnyPool, campaign_id: i64, after: i64, results: 
     let (first, last): (i64, i64) = (first.try_get(0)?, last.try_get(0)?);
     let mut walks: HashMap<i64, Vec<String>> = HashMap::new();
     for row in sqlx::query(
-        "SELECT call_id, item, answer FROM crm_answers WHERE campaign_id = $1 AND call_id >= $2 AND call_id <= $3 ORDER BY call_id, position",
+        "SELECT call_id, item, answer FROM crm_answers
+         WHERE campaign_id = $1 AND form = 'tree' AND call_id >= $2 AND call_id <= $3 ORDER BY call_id, position",
     )
     .bind(campaign_id)
     .bind(first)
@@ -280,6 +371,39 @@ async fn call_page(pool: &sqlx::AnyPool, campaign_id: i64, after: i64, results: 
     {
         let (call, item, answer): (i64, String, String) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
         walks.entry(call).or_default().push(format!("Q{item} {answer}"));
+    }
+    let mut forms: HashMap<i64, Vec<(String, String, bool)>> = HashMap::new();
+    for row in sqlx::query(
+        "SELECT call_id, form, item, answer FROM crm_answers
+         WHERE campaign_id = $1 AND form <> 'tree' AND call_id >= $2 AND call_id <= $3 ORDER BY call_id, position",
+    )
+    .bind(campaign_id)
+    .bind(first)
+    .bind(last)
+    .fetch_all(pool)
+    .await?
+    {
+        let (call, form, item, answer): (i64, String, String, String) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?);
+        let key: u32 = item.parse().unwrap_or(0);
+        let (label, value) = if form == "contract" {
+            let label = questionnaire.contract.iter().find(|f| f.key == key).map_or_else(|| format!("#{item}"), |f| f.label.clone());
+            (label, answer)
+        } else {
+            let question = questionnaire.questions.iter().find(|q| q.key == key);
+            let label = question.map_or_else(|| format!("#{item}"), |q| q.text.clone());
+            let value = question
+                .and_then(|q| q.choices.iter().find(|c| c.key.to_string() == answer))
+                .map_or(answer, |c| c.label.clone());
+            (label, value)
+        };
+        let entries = forms.entry(call).or_default();
+        match entries.last_mut() {
+            Some((last, values, _)) if *last == label => {
+                values.push_str(", ");
+                values.push_str(&value);
+            }
+            _ => entries.push((label, value, form == "yes_no")),
+        }
     }
     let lines = rows
         .iter()
@@ -297,6 +421,7 @@ async fn call_page(pool: &sqlx::AnyPool, campaign_id: i64, after: i64, results: 
                 callback_at: callback.map(|ms| local_time(ms, zone)).unwrap_or_default(),
                 note: row.try_get(8)?,
                 walk: walks.remove(&id).unwrap_or_default(),
+                answers: forms.remove(&id).unwrap_or_default(),
             })
         })
         .collect::<Result<Vec<_>, AppError>>()?;

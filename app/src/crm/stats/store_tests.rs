@@ -108,6 +108,9 @@ async fn results_agents_days_and_the_funnel_follow_the_calls() {
                 callback_at: "2026-12-01T09:00".into(),
                 callback_for: CallbackFor::Anyone,
                 note: "Rappeler, « urgent »".into(),
+                answers: vec![],
+                contract: vec![],
+                appointment: None,
             };
             desk::finish(&db, scope, agent, campaign_id, Some(version), &report, now + 60_000).await.unwrap();
         }
