@@ -80,14 +80,7 @@ pub fn CsvLink(
     #[prop(into)] rows: Signal<Vec<Vec<String>>>,
 ) -> impl IntoView {
     let i18n = use_i18n();
-    // The rows usually come from a resource. They are read in the browser only, once mounted:
-    // reading a resource outside its own `Suspend` while the server renders can deadlock Leptos
-    // 0.8's reactive graph across worker threads (leptos-rs/leptos#4673), hanging the server.
-    let mounted = RwSignal::new(false);
-    Effect::new(move |_| mounted.set(true));
-    let href = move || {
-        if mounted.get() { format!("data:text/csv;charset=utf-8,{}", percent_encode(&to_csv(&rows.get()))) } else { String::new() }
-    };
+    let href = move || format!("data:text/csv;charset=utf-8,{}", percent_encode(&to_csv(&rows.get())));
     view! {
         <a class="button secondary" download=filename href=href data-testid="csv-export">
             {t!(i18n, export_csv)}
