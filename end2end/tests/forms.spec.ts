@@ -71,54 +71,54 @@ test('forms built in the editor are filled at the desk, book an appointment and 
   const paul = `Paul Girard ${stamp}`;
   await expect(page.locator(`tr[data-sales-person="${paul}"]`)).toContainText('+33612345678');
 
-  // Alice works the campaign.
+  // Chloe works the campaign (the two-agent test uses Alice and Bruno at the same time).
   await page.goto('/crm/campaigns');
   await hydrated(page);
   await page.locator(`tr[data-campaign="${campaign}"]`).getByRole('button', { name: 'Activate' }).click();
   await expect(page.locator(`tr[data-campaign="${campaign}"]`).getByTestId('state')).toHaveText('Active');
   await page.goto('/crm/agents');
   await hydrated(page);
-  await page.locator('tr[data-agent="alice"]').getByRole('button', { name: 'Edit' }).click();
+  await page.locator('tr[data-agent="chloe"]').getByRole('button', { name: 'Edit' }).click();
   await page.getByTestId('edit-agent').getByRole('checkbox', { name: campaign }).check();
   await page.getByTestId('edit-agent').locator('button[type=submit]').click();
-  await expect(page.locator('tr[data-agent="alice"]')).toContainText(campaign);
+  await expect(page.locator('tr[data-agent="chloe"]')).toContainText(campaign);
 
-  const alice = await (await browser.newContext()).newPage();
-  await signIn(alice, 'alice');
-  await alice.goto('/crm/desk');
-  await hydrated(alice);
-  await alice.locator(`tr[data-campaign="${campaign}"]`).getByRole('link', { name: 'Open' }).click();
-  const card = alice.getByTestId('contact-card');
+  const agent = await (await browser.newContext()).newPage();
+  await signIn(agent, 'chloe');
+  await agent.goto('/crm/desk');
+  await hydrated(agent);
+  await agent.locator(`tr[data-campaign="${campaign}"]`).getByRole('link', { name: 'Open' }).click();
+  const card = agent.getByTestId('contact-card');
   await expect(card).toBeVisible();
-  const question = (text: string) => alice.getByTestId('desk-question').filter({ hasText: text });
+  const question = (text: string) => agent.getByTestId('desk-question').filter({ hasText: text });
 
   // First contact: an appointment with Paul tomorrow at 10:00, and a contract.
   let slot = await card.getAttribute('data-slot');
   await question('Current provider?').getByLabel('Free').check();
   await question('Do you own your home?').getByLabel('Yes').check();
-  await alice.getByTestId('desk-contract').getByLabel('Monthly amount').fill('39,90');
-  await alice.getByRole('radio', { name: 'Appointment booked' }).check();
-  const booking = alice.getByTestId('appointment');
+  await agent.getByTestId('desk-contract').getByLabel('Monthly amount').fill('39,90');
+  await agent.getByRole('radio', { name: 'Appointment booked' }).check();
+  const booking = agent.getByTestId('appointment');
   await booking.locator('select[name=sales_person]').selectOption({ label: `${paul} (Lyon)` });
   await booking.locator('input[name=appointment_at]').fill(`${tomorrow()}T10:00`);
-  await alice.getByTestId('save-call').click();
-  await expect(alice.locator(`[data-testid=contact-card][data-slot="${slot}"]`)).toHaveCount(0);
+  await agent.getByTestId('save-call').click();
+  await expect(agent.locator(`[data-testid=contact-card][data-slot="${slot}"]`)).toHaveCount(0);
 
   // Second contact: "Sold" needs the required question first.
   slot = await card.getAttribute('data-slot');
-  await alice.getByRole('radio', { name: 'Sold' }).check();
-  await alice.getByTestId('save-call').click();
-  await expect(alice.getByTestId('outcome')).toContainText('Question 1 — Answer: required.');
+  await agent.getByRole('radio', { name: 'Sold' }).check();
+  await agent.getByTestId('save-call').click();
+  await expect(agent.getByTestId('outcome')).toContainText('Question 1 — Answer: required.');
   await question('Current provider?').getByLabel('Orange').check();
   await question('Do you own your home?').getByLabel('No').check();
-  await alice.getByTestId('save-call').click();
-  await expect(alice.locator(`[data-testid=contact-card][data-slot="${slot}"]`)).toHaveCount(0);
+  await agent.getByTestId('save-call').click();
+  await expect(agent.locator(`[data-testid=contact-card][data-slot="${slot}"]`)).toHaveCount(0);
 
   // Third: nobody answered; nothing to fill.
-  await alice.getByRole('radio', { name: 'No answer' }).check();
-  await alice.getByTestId('save-call').click();
-  await expect(alice.getByTestId('desk-empty')).toBeVisible();
-  await alice.context().close();
+  await agent.getByRole('radio', { name: 'No answer' }).check();
+  await agent.getByTestId('save-call').click();
+  await expect(agent.getByTestId('desk-empty')).toBeVisible();
+  await agent.context().close();
 
   // The statistics: each question's answers, the contract, the appointment per sales person.
   await page.goto('/crm/stats');
