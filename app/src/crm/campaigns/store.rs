@@ -11,8 +11,7 @@ use crate::db::Db;
 use crate::error::{AppError, Field, Problem};
 
 fn record(row: &AnyRow) -> Result<CampaignRecord, AppError> {
-    let forms: String = row.try_get("forms")?;
-    let forms: Vec<String> = serde_json::from_str(&forms).unwrap_or_default();
+    let forms = parse_forms(&row.try_get::<String, _>("forms")?);
     let state: String = row.try_get("state")?;
     Ok(CampaignRecord {
         id: row.try_get("id")?,
@@ -22,7 +21,7 @@ fn record(row: &AnyRow) -> Result<CampaignRecord, AppError> {
             base_id: row.try_get("base_id")?,
             starts_on: row.try_get("starts_on")?,
             ends_on: row.try_get("ends_on")?,
-            forms: forms.iter().filter_map(|code| FormKind::from_code(code)).collect(),
+            forms,
             tree_id: row.try_get("tree_id")?,
             pbx: row.try_get("pbx")?,
         },
@@ -98,6 +97,12 @@ async fn checked(db: &Db, scope: TenantScope, settings: &CampaignSettings, excep
         return Err(AppError::Duplicate { field: Field::CampaignName });
     }
     Ok(settings)
+}
+
+/// The forms switched on in a campaign, from the `forms` column; codes this version does not know
+/// are skipped.
+pub fn parse_forms(stored: &str) -> Vec<FormKind> {
+    serde_json::from_str::<Vec<String>>(stored).unwrap_or_default().iter().filter_map(|code| FormKind::from_code(code)).collect()
 }
 
 fn forms_json(forms: &[FormKind]) -> String {

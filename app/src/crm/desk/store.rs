@@ -14,7 +14,8 @@ use crate::crm::campaigns::results::{ContactStatus, ResultFlag, results_or_defau
 use crate::crm::campaigns::FormKind;
 use crate::crm::contacts::store::local_time;
 use crate::crm::forms::check_answers;
-use crate::crm::forms::store::{self as questionnaire, enabled_forms};
+use crate::crm::campaigns::store::parse_forms;
+use crate::crm::forms::store as questionnaire;
 use crate::crm::sales::store::{self as sales, Booking};
 use crate::db::Db;
 use crate::error::{AppError, Field, Problem};
@@ -89,7 +90,7 @@ pub async fn open(db: &Db, scope: TenantScope, agent_id: i64, campaign_id: i64, 
     };
     let results: String = row.try_get(3)?;
     let custom: String = row.try_get(4)?;
-    let forms = enabled_forms(&row.try_get::<String, _>(5)?);
+    let forms = parse_forms(&row.try_get::<String, _>(5)?);
     let sales_people = if forms.contains(&FormKind::Appointment) { sales::choices(db, scope).await? } else { vec![] };
     let mut tx = db.pool().begin().await?;
     sqlx::query("UPDATE agent_sessions SET ended_at = seen_at WHERE user_id = $1 AND ended_at IS NULL")
@@ -374,7 +375,7 @@ pub async fn finish(
         (_, _) if !report.path.is_empty() => return Err(AppError::invalid(Field::ArgumentTree, Problem::BadFormat)),
         _ => None,
     };
-    let forms = enabled_forms(&campaign.try_get::<String, _>(3)?);
+    let forms = parse_forms(&campaign.try_get::<String, _>(3)?);
     let answers = check_answers(
         &questionnaire::parse(&campaign.try_get::<String, _>(4)?),
         &forms,

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use super::*;
-use crate::crm::campaigns::results::default_results;
+use crate::crm::campaigns::results::{ResultFlag, default_results};
 use crate::error::{AppError, Field, Item, Problem};
 
 fn item_error(item: Item, position: usize, field: Field, problem: Problem) -> AppError {
@@ -112,8 +112,8 @@ pub fn check_results(results: &[CallResult], next_key: &mut u32) -> Result<Vec<C
             return Err(bad(Field::FieldLabel, Problem::Repeated));
         }
         let translated = default.is_some_and(|d| d.label(Locale::en) == text || d.label(Locale::fr) == text);
-        let mut flags = result.flags.clone();
-        flags.dedup();
+        // Each flag once, in the order the editor lists them, however the request repeats them.
+        let flags = ResultFlag::ALL.into_iter().filter(|flag| result.flags.contains(flag)).collect();
         checked.push(CallResult { code, label: if translated { String::new() } else { text }, flags });
     }
     Ok(checked)

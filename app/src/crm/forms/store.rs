@@ -5,7 +5,7 @@ use sqlx::Row;
 
 use super::{CampaignForms, Questionnaire, check_questionnaire, check_results};
 use crate::auth::guard::TenantScope;
-use crate::crm::campaigns::FormKind;
+use crate::crm::campaigns::store::parse_forms;
 use crate::crm::campaigns::results::{CallResult, results_or_default};
 use crate::db::Db;
 use crate::error::AppError;
@@ -13,10 +13,6 @@ use crate::error::AppError;
 /// The stored questionnaire; an empty or unreadable one is empty.
 pub fn parse(stored: &str) -> Questionnaire {
     serde_json::from_str(stored).unwrap_or_default()
-}
-
-pub fn enabled_forms(stored: &str) -> Vec<FormKind> {
-    serde_json::from_str::<Vec<String>>(stored).unwrap_or_default().iter().filter_map(|code| FormKind::from_code(code)).collect()
 }
 
 pub async fn load(db: &Db, scope: TenantScope, campaign_id: i64) -> Result<CampaignForms, AppError> {
@@ -29,7 +25,7 @@ pub async fn load(db: &Db, scope: TenantScope, campaign_id: i64) -> Result<Campa
     Ok(CampaignForms {
         campaign_id,
         campaign: row.try_get(0)?,
-        enabled: enabled_forms(&row.try_get::<String, _>(1)?),
+        enabled: parse_forms(&row.try_get::<String, _>(1)?),
         questionnaire: parse(&row.try_get::<String, _>(2)?),
         results: results_or_default(&row.try_get::<String, _>(3)?),
     })

@@ -92,7 +92,8 @@ fn results_keep_their_codes_new_ones_are_numbered_and_default_labels_stay_transl
     let mut results = crate::crm::campaigns::results::default_results();
     results[0].label = "Rendez-vous pris".into();
     results[1].label = "Interested in the offer".into();
-    results.push(CallResult { code: String::new(), label: "Sold".into(), flags: vec![ResultFlag::Contacted] });
+    let repeated = vec![ResultFlag::Callback, ResultFlag::Contacted, ResultFlag::Callback];
+    results.push(CallResult { code: String::new(), label: "Sold".into(), flags: repeated });
     for result in results.iter_mut().skip(2).take(5) {
         result.label = result.label(Locale::en);
     }
@@ -101,6 +102,7 @@ fn results_keep_their_codes_new_ones_are_numbered_and_default_labels_stay_transl
     assert_eq!(checked[0].label, "", "the French default label stays translated");
     assert_eq!(checked[1].label, "Interested in the offer");
     assert_eq!(checked[7].code, "r11");
+    assert_eq!(checked[7].flags, [ResultFlag::Contacted, ResultFlag::Callback], "each flag once, however often it was sent");
     assert_eq!(next_key, 12);
     assert_eq!(check_results(&[], &mut next_key), Err(AppError::invalid(Field::CallResult, Problem::OutOfRange { min: 1, max: MAX_RESULTS as u32 })));
     let twice = vec![checked[7].clone(), CallResult { code: String::new(), ..checked[7].clone() }];

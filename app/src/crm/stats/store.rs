@@ -38,6 +38,8 @@ pub async fn report(db: &Db, scope: TenantScope, filter: &CampaignStatsFilter, n
         None => (i64::MIN, i64::MAX, campaign.try_get(3)?, campaign.try_get(4)?),
     };
     let agent = filter.agent_id.unwrap_or(0);
+    // Every query of the report takes the same filter: campaign $1, period [$2, $3), agent $4 (0: all).
+    let filtered = |sql: &'static str| sqlx::query(sql).bind(campaign_id).bind(start_ms).bind(end_ms).bind(agent);
     let configured = results_or_default(&campaign.try_get::<String, _>(1)?);
 
     let mut by_result: HashMap<String, i64> = HashMap::new();
@@ -49,15 +51,11 @@ pub async fn report(db: &Db, scope: TenantScope, filter: &CampaignStatsFilter, n
         .iter()
         .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
         .collect::<Result<_, sqlx::Error>>()?;
-    for row in sqlx::query(
+    for row in filtered(
         "SELECT agent_id, result, COUNT(*) FROM crm_calls
          WHERE campaign_id = $1 AND started_at >= $2 AND started_at < $3 AND ($4 = 0 OR agent_id = $4)
          GROUP BY agent_id, result",
     )
-    .bind(campaign_id)
-    .bind(start_ms)
-    .bind(end_ms)
-    .bind(agent)
     .fetch_all(db.pool())
     .await?
     {
@@ -89,15 +87,11 @@ pub async fn report(db: &Db, scope: TenantScope, filter: &CampaignStatsFilter, n
     let flagged = |flag: ResultFlag| results.iter().filter(|r| r.result.has(flag)).map(|r| r.calls).sum::<i64>();
 
     let mut per_day: BTreeMap<String, i64> = BTreeMap::new();
-    for row in sqlx::query(
+    for row in filtered(
         "SELECT started_at / 3600000 AS hour, COUNT(*) FROM crm_calls
          WHERE campaign_id = $1 AND started_at >= $2 AND started_at < $3 AND ($4 = 0 OR agent_id = $4)
          GROUP BY started_at / 3600000",
     )
-    .bind(campaign_id)
-    .bind(start_ms)
-    .bind(end_ms)
-    .bind(agent)
     .fetch_all(db.pool())
     .await?
     {
@@ -107,15 +101,11 @@ pub async fn report(db: &Db, scope: TenantScope, filter: &CampaignStatsFilter, n
     }
 
     let mut answers: HashMap<u32, FunnelStep> = HashMap::new();
-    for row in sqlx::query(
+    for row in filtered(
         "SELECT item, answer, COUNT(*) FROM crm_answers
          WHERE campaign_id = $1 AND form = 'tree' AND at >= $2 AND at < $3 AND ($4 = 0 OR agent_id = $4)
          GROUP BY item, answer",
     )
-    .bind(campaign_id)
-    .bind(start_ms)
-    .bind(end_ms)
-    .bind(agent)
     .fetch_all(db.pool())
     .await?
     {
@@ -146,30 +136,22 @@ pub async fn report(db: &Db, scope: TenantScope, filter: &CampaignStatsFilter, n
 
     let questionnaire = crate::crm::forms::store::parse(&campaign.try_get::<String, _>(5)?);
     let mut chosen: HashMap<(String, String), i64> = HashMap::new();
-    for row in sqlx::query(
+    for row in filtered(
         "SELECT item, answer, COUNT(*) FROM crm_answers
          WHERE campaign_id = $1 AND form IN ('choice', 'yes_no') AND at >= $2 AND at < $3 AND ($4 = 0 OR agent_id = $4)
          GROUP BY item, answer",
     )
-    .bind(campaign_id)
-    .bind(start_ms)
-    .bind(end_ms)
-    .bind(agent)
     .fetch_all(db.pool())
     .await?
     {
         chosen.insert((row.try_get(0)?, row.try_get(1)?), row.try_get(2)?);
     }
     let mut answered: HashMap<String, i64> = HashMap::new();
-    for row in sqlx::query(
+    for row in filtered(
         "SELECT item, COUNT(DISTINCT call_id) FROM crm_answers
          WHERE campaign_id = $1 AND form IN ('choice', 'yes_no') AND at >= $2 AND at < $3 AND ($4 = 0 OR agent_id = $4)
          GROUP BY item",
     )
-    .bind(campaign_id)
-    .bind(start_ms)
-    .bind(end_ms)
-    .bind(agent)
     .fetch_all(db.pool())
     .await?
     {
@@ -188,26 +170,19 @@ pub async fn report(db: &Db, scope: TenantScope, filter: &CampaignStatsFilter, n
             QuestionCounts { key: q.key, text: q.text.clone(), kind: q.kind, answered: answered.get(&item).copied().unwrap_or(0), counts }
         })
         .collect();
-    let contracts: i64 = sqlx::query_scalar(
+    let contracts: i64 = filtered(
         "SELECT COUNT(DISTINCT call_id) FROM crm_answers
          WHERE campaign_id = $1 AND form = 'contract' AND at >= $2 AND at < $3 AND ($4 = 0 OR agent_id = $4)",
     )
-    .bind(campaign_id)
-    .bind(start_ms)
-    .bind(end_ms)
-    .bind(agent)
     .fetch_one(db.pool())
-    .await?;
-    let booked = sqlx::query(
+    .await?
+    .try_get(0)?;
+    let booked = filtered(
         "SELECT s.first_name || ' ' || s.last_name, COUNT(*) FROM appointments a
          JOIN sales_people s ON s.id = a.sales_person_id JOIN crm_calls c ON c.id = a.call_id
          WHERE a.campaign_id = $1 AND c.started_at >= $2 AND c.started_at < $3 AND ($4 = 0 OR a.agent_id = $4)
          GROUP BY s.id, s.first_name, s.last_name ORDER BY COUNT(*) DESC, s.last_name",
     )
-    .bind(campaign_id)
-    .bind(start_ms)
-    .bind(end_ms)
-    .bind(agent)
     .fetch_all(db.pool())
     .await?
     .iter()
