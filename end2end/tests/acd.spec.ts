@@ -1,4 +1,4 @@
-import { test, expect, Page } from '@playwright/test';
+import { test, expect, Page } from './fixtures';
 import { ami, callServer, hydrated, signIn } from './helpers';
 
 // These tests drive the PBX simulator started by .ci/test without generated traffic: every

@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures';
 import { createTree, hydrated, importBase, signIn } from './helpers';
 
 test('a campaign is created on a base, checked, activated, closed, and keeps its base', async ({ page }) => {

@@ -1,4 +1,4 @@
-import { test, expect, Page } from '@playwright/test';
+import { test, expect, Page } from './fixtures';
 import { hydrated, signIn, callServer } from './helpers';
 
 // A messy export as a French spreadsheet writes it: Windows-1252 accents, semicolons, a

@@ -1,4 +1,4 @@
-import { test, expect, Page, Browser } from '@playwright/test';
+import { test, expect, Page, Browser } from './fixtures';
 import { createTree, hydrated, importBase, signIn } from './helpers';
 
 const branch = (page: Page, key: number, answer: string) =>

@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures';
 import { hydrated, importBase, signIn } from './helpers';
 
 /** Tomorrow on the demo tenant's calendar (Europe/Paris), `YYYY-MM-DD`. */

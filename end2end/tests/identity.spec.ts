@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures';
 import { signIn, menu, hydrated, callServer, DEMO_PASSWORD } from './helpers';
 
 const MENUS: Record<string, string[]> = {

@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures';
 import { hydrated, signIn } from './helpers';
 
 // .ci/test starts the simulator's queue_log with the lines captured from a real Asterisk on

@@ -1,4 +1,4 @@
-import { test, expect, Page } from '@playwright/test';
+import { test, expect, Page } from './fixtures';
 import { createTree, hydrated, importBase, signIn } from './helpers';
 
 const card = (page: Page, key: number) => page.locator(`.tree-node[data-node="${key}"]`);
