@@ -287,7 +287,7 @@ impl Cli {
             }
             Command::Serve(args) => serve::serve(db, args, &self.database.data_dir, started, None).await,
             Command::Demo(mut args) => {
-                let logins = demo::seed(&db, &args.password).await?;
+                let logins = demo::seed(&db, &args.password, &self.database.data_dir).await?;
                 let simulator = demo::start_pbx(&self.database.data_dir, &mut args.serve).await?;
                 let banner = demo::banner(&args.serve.public_url(), &args.password, &logins, &simulator);
                 serve::serve(db, args.serve, &self.database.data_dir, started, Some(banner)).await

@@ -1,6 +1,8 @@
-//! Demo data: a call centre with one user per profile, its ACD queues and agents, and a second
-//! company to show that tenants do not see each other; and the PBX simulator the demo's
-//! dashboard watches. Seeding is idempotent: an existing demo is left as it is.
+//! Demo data: a call centre with one user per profile, its ACD queues and agents, its CRM
+//! (`crm`), and a second company to show that tenants do not see each other; and the PBX
+//! simulator the demo's dashboard watches. Seeding is idempotent: an existing demo is left as it is.
+
+mod crm;
 
 use std::path::{Path, PathBuf};
 
@@ -52,7 +54,7 @@ const TENANTS: &[(&str, &str, &str, &str)] = &[
 ];
 
 /// Seeds what is missing and returns the logins with their profile, for the banner.
-pub async fn seed(db: &Db, password: &str) -> Result<Vec<(String, String)>, AppError> {
+pub async fn seed(db: &Db, password: &str, data_dir: &Path) -> Result<Vec<(String, String)>, AppError> {
     let now = now_ms();
     let mut logins = Vec::new();
     for (name, login, first_name, last_name) in TENANTS {
@@ -80,6 +82,9 @@ pub async fn seed(db: &Db, password: &str) -> Result<Vec<(String, String)>, AppE
         logins.push((login.to_string(), format!("{} ({})", profile.code(), tenant.unwrap_or("Operator"))));
     }
     seed_queues(db, now).await?;
+    let tenant = TenantScope::trusted(tenants::store::find_by_name(db, DEMO_TENANT).await?.ok_or(AppError::NotFound)?);
+    let admin = users::store::list(db, tenant).await?.into_iter().find(|u| u.login == TENANTS[0].1).ok_or(AppError::NotFound)?;
+    crm::seed(db, tenant, admin.id, data_dir, now).await?;
     Ok(logins)
 }
 
@@ -171,4 +176,41 @@ pub fn banner(url: &str, password: &str, logins: &[(String, String)], pbx: &Opti
         text.push_str(&format!("  {login:<14} {what}\n"));
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use app::crm::stats::{self, CampaignStatsFilter};
+    use app::crm::{contacts, sales};
+    use app::db::testing::each_backend;
+
+    use super::*;
+
+    /// The demo seeds on both backends, the CRM pages have something to show, and starting the
+    /// demo again changes nothing.
+    #[tokio::test]
+    async fn the_demo_fills_the_crm_once() {
+        for db in each_backend().await {
+            let data_dir = tempfile::tempdir().unwrap();
+            seed(&db, "demo-password", data_dir.path()).await.unwrap();
+            seed(&db, "demo-password", data_dir.path()).await.unwrap();
+            let tenant = TenantScope::trusted(tenants::store::find_by_name(&db, DEMO_TENANT).await.unwrap().unwrap());
+
+            let bases = contacts::store::list(&db, tenant).await.unwrap();
+            assert_eq!(bases.len(), 1, "seeded once");
+            assert_eq!((bases[0].name.as_str(), bases[0].contacts, bases[0].rejected), (crm::DEMO_BASE, 150, 3));
+
+            let filter = CampaignStatsFilter { campaign_id: 0, agent_id: None, period: None };
+            let report = stats::store::report(&db, tenant, &filter, now_ms()).await.unwrap();
+            assert_eq!(report.calls, 72, "two agents, four days, nine calls a day");
+            assert_eq!(report.per_agent.iter().map(|a| a.calls).sum::<i64>(), 72);
+            assert!(report.appointments > 0 && report.contracts > 0 && report.callbacks > 0, "{report:?}");
+            assert_eq!(report.booked.iter().map(|(_, n)| n).sum::<i64>(), report.appointments);
+            assert_eq!(report.funnel[0].reached, report.contacted, "every reached contact hears Q1");
+            assert!(report.questions.iter().all(|q| q.answered > 0), "{:?}", report.questions);
+
+            let people = sales::store::list(&db, tenant, now_ms()).await.unwrap();
+            assert_eq!(people.iter().map(|p| p.booked).sum::<i64>(), report.appointments);
+        }
+    }
 }
