@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use app::acd::bridge::AcdBridge;
-use app::auth::guard::AuthSettings;
+use app::auth::SessionState;
+use app::auth::guard::{self, AuthSettings};
 use app::crm::contacts::uploads::ContactImports;
 use app::db::{Db, now_ms};
 use app::{App, shell};
@@ -120,6 +121,7 @@ pub fn router(
         .env(Env::PROD)
         .build();
     let routes = generate_route_list(App);
+    let sessions = PageSessions { db: db.clone(), auth: auth.clone() };
     let context = {
         let db = db.clone();
         move || {
@@ -150,6 +152,7 @@ pub fn router(
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
+        .layer(axum::middleware::from_fn_with_state(sessions, page_session))
         .layer(axum::middleware::from_fn_with_state(
             BodyLimits { request: args.max_request_bytes, upload: (args.upload_limit_mb << 20) as usize + UPLOAD_OVERHEAD },
             limit_body,
@@ -166,6 +169,36 @@ pub fn router(
             HeaderValue::from_static("same-origin"),
         ))
         .with_state(options)
+}
+
+#[derive(Clone)]
+struct PageSessions {
+    db: Db,
+    auth: AuthSettings,
+}
+
+/// Resolves the session of a page request before it renders (`app::auth::guard::PageSession`),
+/// and removes the cookie of a session that ended. Server functions and files skip it.
+async fn page_session(
+    axum::extract::State(sessions): axum::extract::State<PageSessions>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let path = request.uri().path();
+    let is_page = request.method() == axum::http::Method::GET
+        && !["/api/", "/pkg/", "/vendor/", "/healthz", "/favicon"].iter().any(|prefix| path.starts_with(prefix));
+    if !is_page {
+        return next.run(request).await;
+    }
+    let token = guard::cookie_token(request.headers());
+    let state = guard::session_state(&sessions.db, token.as_deref(), &sessions.auth).await;
+    let ended = matches!(state, Ok(SessionState::Expired));
+    request.extensions_mut().insert(guard::PageSession(state));
+    let mut response = next.run(request).await;
+    if ended && let Some(removal) = guard::removal_cookie(&sessions.auth) {
+        response.headers_mut().append(header::SET_COOKIE, removal);
+    }
+    response
 }
 
 /// Request bodies are limited everywhere; contact file uploads get their own, larger limit

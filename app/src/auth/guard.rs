@@ -7,13 +7,13 @@ use std::net::SocketAddr;
 use axum::extract::ConnectInfo;
 use cookie::{Cookie, SameSite};
 use http::header::{COOKIE, SET_COOKIE};
-use http::{HeaderValue, StatusCode, request::Parts};
+use http::{HeaderMap, HeaderValue, StatusCode, request::Parts};
 use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 
 use super::sessions::{self, COOKIE_NAME, SessionSettings};
 use super::throttle::ThrottleSettings;
-use super::{Permission, SessionUser};
+use super::{Permission, SessionState, SessionUser};
 use crate::db::{Db, now_ms};
 use crate::error::AppError;
 
@@ -114,9 +114,12 @@ fn request_parts() -> Option<Parts> {
 }
 
 fn session_cookie() -> Option<String> {
-    let parts = request_parts()?;
-    parts
-        .headers
+    cookie_token(&request_parts()?.headers)
+}
+
+/// The session cookie's value among request headers, if it is present and plausible.
+pub fn cookie_token(headers: &HeaderMap) -> Option<String> {
+    headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
@@ -124,6 +127,35 @@ fn session_cookie() -> Option<String> {
         .find(|cookie| cookie.name() == COOKIE_NAME)
         .map(|cookie| cookie.value().to_string())
         .filter(|value| !value.is_empty() && value.len() <= 128)
+}
+
+/// The session of a page request, resolved by the server before the page renders (the
+/// `page_session` middleware puts it in the request's extensions), so that the page, and the
+/// browser that hydrates it, build the signed-in frame at once and exactly once.
+#[derive(Clone, Debug)]
+pub struct PageSession(pub Result<SessionState, AppError>);
+
+/// What a session cookie stands for now: nobody, a user, or a session that ended.
+pub async fn session_state(db: &Db, token: Option<&str>, settings: &AuthSettings) -> Result<SessionState, AppError> {
+    let Some(token) = token else { return Ok(SessionState::Anonymous) };
+    Ok(match sessions::resolve(db, token, now_ms(), &settings.sessions).await? {
+        Some(user) => SessionState::SignedIn(user),
+        None => SessionState::Expired,
+    })
+}
+
+/// The session of the page being rendered, as the middleware resolved it.
+pub fn page_session() -> Result<SessionState, AppError> {
+    request_parts()
+        .and_then(|parts| parts.extensions.get::<PageSession>().cloned())
+        .map_or(Ok(SessionState::Anonymous), |session| session.0)
+}
+
+/// The `Set-Cookie` value that removes the session cookie.
+pub fn removal_cookie(settings: &AuthSettings) -> Option<HeaderValue> {
+    let mut cookie = base_cookie_with(String::new(), settings.sessions.secure_cookie);
+    cookie.make_removal();
+    HeaderValue::from_str(&cookie.to_string()).ok()
 }
 
 pub fn session_token() -> Option<String> {
@@ -139,12 +171,11 @@ fn write_cookie(cookie: Cookie<'static>) {
 }
 
 fn base_cookie(value: String) -> Cookie<'static> {
-    Cookie::build((COOKIE_NAME, value))
-        .http_only(true)
-        .same_site(SameSite::Strict)
-        .secure(settings().sessions.secure_cookie)
-        .path("/")
-        .build()
+    base_cookie_with(value, settings().sessions.secure_cookie)
+}
+
+fn base_cookie_with(value: String, secure: bool) -> Cookie<'static> {
+    Cookie::build((COOKIE_NAME, value)).http_only(true).same_site(SameSite::Strict).secure(secure).path("/").build()
 }
 
 pub fn set_session_cookie(token: String) {

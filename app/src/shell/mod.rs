@@ -11,7 +11,7 @@ use leptos_router::path;
 use crate::acd::live::page::DashboardPage;
 use crate::acd::queues::pages::QueuesPage;
 use crate::acd::stats::page::{AcdStatsPage, CallStatsPage};
-use crate::auth::api::{Logout, get_session};
+use crate::auth::api::Logout;
 use crate::auth::pages::{AccountPage, LoginPage};
 use crate::auth::{Permission, SessionState, SessionUser};
 use crate::crm::campaigns::pages::CampaignsPage;
@@ -46,15 +46,25 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The session as loaded with the page; login and logout reload the page, so it never goes stale.
-#[derive(Clone, Copy)]
-pub struct SessionResource(pub Resource<Result<SessionState, AppError>>);
+/// The session as the page was loaded with; login and logout reload the page, so it never goes
+/// stale.
+#[derive(Clone)]
+pub struct SessionAtLoad(pub Result<SessionState, AppError>);
 
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let session = Resource::new_blocking(|| (), |_| get_session());
-    provide_context(SessionResource(session));
+    // Resolved by the server before rendering and handed to the browser with the page: the
+    // frame is built once, with no Suspense around the pages (see ARCHITECTURE.md).
+    let session = SharedValue::new(|| {
+        #[cfg(feature = "ssr")]
+        let session = crate::auth::guard::page_session();
+        #[cfg(not(feature = "ssr"))]
+        let session = Ok(SessionState::Anonymous);
+        session
+    })
+    .into_inner();
+    provide_context(SessionAtLoad(session));
     // Lets tests and scripts know the page is interactive.
     Effect::new(|_| {
         if let Some(body) = document().body() {
@@ -100,23 +110,14 @@ pub fn App() -> impl IntoView {
 /// Signed-in pages: the frame around them, or a redirect to the login page.
 #[component]
 fn Layout() -> impl IntoView {
-    let session = expect_context::<SessionResource>().0;
-    view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                match session.await {
-                    Ok(SessionState::SignedIn(user)) => {
-                        provide_context(user.clone());
-                        view! { <Frame user /> }.into_any()
-                    }
-                    Ok(SessionState::Expired) => {
-                        view! { <Redirect path="/login?expired=1" /> }.into_any()
-                    }
-                    Ok(SessionState::Anonymous) => view! { <Redirect path="/login" /> }.into_any(),
-                    Err(error) => view! { <widgets::ErrorPage error /> }.into_any(),
-                }
-            })}
-        </Suspense>
+    match expect_context::<SessionAtLoad>().0 {
+        Ok(SessionState::SignedIn(user)) => {
+            provide_context(user.clone());
+            view! { <Frame user /> }.into_any()
+        }
+        Ok(SessionState::Expired) => view! { <Redirect path="/login?expired=1" /> }.into_any(),
+        Ok(SessionState::Anonymous) => view! { <Redirect path="/login" /> }.into_any(),
+        Err(error) => view! { <widgets::ErrorPage error /> }.into_any(),
     }
 }
 

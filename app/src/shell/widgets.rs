@@ -74,13 +74,17 @@ where
 }
 
 /// A link that downloads the given table as CSV (UTF-8 with BOM so spreadsheets read accents).
+///
+/// `rows` builds the table in the chosen language from data the page already awaited: place the
+/// link inside the page's `Suspend`, never over a resource read outside it — that read during
+/// server rendering can deadlock Leptos 0.8 (leptos#4673) and differs between server and browser.
 #[component]
-pub fn CsvLink(
-    #[prop(into)] filename: String,
-    #[prop(into)] rows: Signal<Vec<Vec<String>>>,
-) -> impl IntoView {
+pub fn CsvLink<F>(#[prop(into)] filename: String, rows: F) -> impl IntoView
+where
+    F: Fn(Locale) -> Vec<Vec<String>> + Send + Sync + 'static,
+{
     let i18n = use_i18n();
-    let href = move || format!("data:text/csv;charset=utf-8,{}", percent_encode(&to_csv(&rows.get())));
+    let href = move || format!("data:text/csv;charset=utf-8,{}", percent_encode(&to_csv(&rows(i18n.get_locale()))));
     view! {
         <a class="button secondary" download=filename href=href data-testid="csv-export">
             {t!(i18n, export_csv)}

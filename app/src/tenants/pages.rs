@@ -24,47 +24,44 @@ fn Tenants() -> impl IntoView {
         move || (create.version().get(), toggle.version().get()),
         |_| list_tenants(),
     );
-    let rows = Signal::derive(move || {
-        let locale = i18n.get_locale();
-        let mut rows = vec![vec![
-            td_string!(locale, field_tenant_name).to_string(),
-            td_string!(locale, field_currency).to_string(),
-            td_string!(locale, field_time_zone).to_string(),
-            td_string!(locale, tenants_users).to_string(),
-            td_string!(locale, field_state).to_string(),
-        ]];
-        if let Some(Ok(list)) = tenants.get() {
-            rows.extend(list.into_iter().map(|t| {
-                vec![
-                    t.name,
-                    t.currency,
-                    t.time_zone,
-                    t.user_count.to_string(),
-                    state_label(locale, t.active).to_string(),
-                ]
-            }));
-        }
-        rows
-    });
-
     view! {
         <h1>{t!(i18n, menu_tenants)}</h1>
         <ErrorLine error=action_error(toggle) />
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match tenants.await {
-                    Ok(list) => view! { <TenantTable list toggle /> }.into_any(),
+                    Ok(list) => {
+                        let listed = list.clone();
+                        view! {
+                            <TenantTable list toggle />
+                            <CsvLink filename="tenants.csv" rows=move |locale| tenants_csv(&listed, locale) />
+                        }
+                            .into_any()
+                    }
                     Err(error) => view! { <ErrorLine error=Some(error) /> }.into_any(),
                 }
             })}
         </Transition>
-        <CsvLink filename="tenants.csv" rows />
         <NewTenantForm create />
     }
 }
 
 fn state_label(locale: Locale, active: bool) -> &'static str {
     if active { td_string!(locale, state_active) } else { td_string!(locale, state_suspended) }
+}
+
+fn tenants_csv(tenants: &[TenantSummary], locale: Locale) -> Vec<Vec<String>> {
+    let header = vec![
+        td_string!(locale, field_tenant_name).to_string(),
+        td_string!(locale, field_currency).to_string(),
+        td_string!(locale, field_time_zone).to_string(),
+        td_string!(locale, tenants_users).to_string(),
+        td_string!(locale, field_state).to_string(),
+    ];
+    let lines = tenants.iter().map(|t| {
+        vec![t.name.clone(), t.currency.clone(), t.time_zone.clone(), t.user_count.to_string(), state_label(locale, t.active).to_string()]
+    });
+    std::iter::once(header).chain(lines).collect()
 }
 
 #[component]

@@ -58,31 +58,6 @@ fn Users(me: SessionUser) -> impl IntoView {
         editing.set(None);
     });
 
-    let rows = Signal::derive(move || {
-        let locale = i18n.get_locale();
-        let mut rows = vec![vec![
-            td_string!(locale, field_login).to_string(),
-            td_string!(locale, field_first_name).to_string(),
-            td_string!(locale, field_last_name).to_string(),
-            td_string!(locale, field_profiles).to_string(),
-            td_string!(locale, field_own_phone).to_string(),
-            td_string!(locale, field_state).to_string(),
-        ]];
-        if let Some(Ok(list)) = users.get() {
-            rows.extend(list.into_iter().map(|u| {
-                vec![
-                    u.login,
-                    u.first_name,
-                    u.last_name,
-                    profile_labels(locale, &u.profiles),
-                    u.own_phone,
-                    state_label(locale, u.active).to_string(),
-                ]
-            }));
-        }
-        rows
-    });
-
     view! {
         <h1>{t!(i18n, menu_users)}</h1>
         <Show when=move || picks_tenant>
@@ -91,12 +66,18 @@ fn Users(me: SessionUser) -> impl IntoView {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match users.await {
-                    Ok(list) => view! { <UserTable list editing /> }.into_any(),
+                    Ok(list) => {
+                        let listed = list.clone();
+                        view! {
+                            <UserTable list editing />
+                            <CsvLink filename="users.csv" rows=move |locale| users_csv(&listed, locale) />
+                        }
+                            .into_any()
+                    }
                     Err(error) => view! { <ErrorLine error=Some(error) /> }.into_any(),
                 }
             })}
         </Transition>
-        <CsvLink filename="users.csv" rows />
         {move || {
             editing
                 .get()
@@ -150,6 +131,28 @@ fn state_label(locale: Locale, active: bool) -> &'static str {
 
 fn profile_labels(locale: Locale, profiles: &[ProfileKind]) -> String {
     profiles.iter().map(|p| p.label(locale)).collect::<Vec<_>>().join(", ")
+}
+
+fn users_csv(users: &[UserSummary], locale: Locale) -> Vec<Vec<String>> {
+    let header = vec![
+        td_string!(locale, field_login).to_string(),
+        td_string!(locale, field_first_name).to_string(),
+        td_string!(locale, field_last_name).to_string(),
+        td_string!(locale, field_profiles).to_string(),
+        td_string!(locale, field_own_phone).to_string(),
+        td_string!(locale, field_state).to_string(),
+    ];
+    let lines = users.iter().map(|u| {
+        vec![
+            u.login.clone(),
+            u.first_name.clone(),
+            u.last_name.clone(),
+            profile_labels(locale, &u.profiles),
+            u.own_phone.clone(),
+            state_label(locale, u.active).to_string(),
+        ]
+    });
+    std::iter::once(header).chain(lines).collect()
 }
 
 #[component]

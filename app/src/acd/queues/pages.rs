@@ -39,35 +39,6 @@ fn Queues(picks_tenant: bool) -> impl IntoView {
             editing.set(None);
         }
     });
-    let rows = Signal::derive(move || {
-        let locale = i18n.get_locale();
-        let mut rows = vec![vec![
-            td_string!(locale, field_queue_name).to_string(),
-            td_string!(locale, field_description).to_string(),
-            td_string!(locale, field_pbx).to_string(),
-            td_string!(locale, field_strategy).to_string(),
-            td_string!(locale, field_wrapup).to_string(),
-            td_string!(locale, field_service_level).to_string(),
-            td_string!(locale, queues_supervisors).to_string(),
-            td_string!(locale, queues_agents).to_string(),
-        ]];
-        if let Some(Ok(admin)) = data.get() {
-            rows.extend(admin.queues.iter().map(|q| {
-                let s = &q.settings;
-                vec![
-                    s.name.clone(),
-                    s.description.clone(),
-                    s.pbx.clone(),
-                    s.strategy.clone(),
-                    s.wrapup_secs.to_string(),
-                    s.service_level_secs.to_string(),
-                    names(&admin.users, &s.supervisors),
-                    names(&admin.users, &s.agents),
-                ]
-            }));
-        }
-        rows
-    });
     view! {
         <h1>{t!(i18n, menu_queues)}</h1>
         <Transition fallback=|| ()>
@@ -75,8 +46,10 @@ fn Queues(picks_tenant: bool) -> impl IntoView {
                 match data.await {
                     Ok(admin) => {
                         let form_admin = admin.clone();
+                        let listed = admin.clone();
                         view! {
                             <QueueTable admin editing delete tenant=tenant.into() />
+                            <CsvLink filename="queues.csv" rows=move |locale| queues_csv(&listed, locale) />
                             {move || {
                                 editing
                                     .get()
@@ -92,7 +65,6 @@ fn Queues(picks_tenant: bool) -> impl IntoView {
             })}
         </Transition>
         <ErrorLine error=action_error(delete) />
-        <CsvLink filename="queues.csv" rows />
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 data.await.ok().map(|admin| view! { <NewQueue admin tenant=tenant.into() create /> })
@@ -103,6 +75,33 @@ fn Queues(picks_tenant: bool) -> impl IntoView {
 
 fn names(users: &[UserChoice], ids: &[i64]) -> String {
     users.iter().filter(|u| ids.contains(&u.id)).map(|u| u.name.clone()).collect::<Vec<_>>().join(", ")
+}
+
+fn queues_csv(admin: &QueueAdmin, locale: Locale) -> Vec<Vec<String>> {
+    let header = vec![
+        td_string!(locale, field_queue_name).to_string(),
+        td_string!(locale, field_description).to_string(),
+        td_string!(locale, field_pbx).to_string(),
+        td_string!(locale, field_strategy).to_string(),
+        td_string!(locale, field_wrapup).to_string(),
+        td_string!(locale, field_service_level).to_string(),
+        td_string!(locale, queues_supervisors).to_string(),
+        td_string!(locale, queues_agents).to_string(),
+    ];
+    let lines = admin.queues.iter().map(|q| {
+        let s = &q.settings;
+        vec![
+            s.name.clone(),
+            s.description.clone(),
+            s.pbx.clone(),
+            s.strategy.clone(),
+            s.wrapup_secs.to_string(),
+            s.service_level_secs.to_string(),
+            names(&admin.users, &s.supervisors),
+            names(&admin.users, &s.agents),
+        ]
+    });
+    std::iter::once(header).chain(lines).collect()
 }
 
 #[component]

@@ -255,8 +255,7 @@ fn OutcomesSection(report: AcdReport) -> impl IntoView {
     let outcomes = report.outcomes.clone();
     let rows = {
         let outcomes = outcomes.clone();
-        Signal::derive(move || {
-            let locale = i18n.get_locale();
+        move |locale: Locale| {
             let mut rows = vec![
                 [
                     td_string!(locale, field_queue_name), td_string!(locale, stats_offered), td_string!(locale, stats_answered),
@@ -273,7 +272,7 @@ fn OutcomesSection(report: AcdReport) -> impl IntoView {
                 ]
             }));
             rows
-        })
+        }
     };
     let chart = {
         let outcomes = outcomes.clone();
@@ -349,8 +348,7 @@ fn ServiceLevelSection(report: AcdReport) -> impl IntoView {
     let labels: Vec<String> = waits.iter().map(bucket_label).collect();
     let rows = {
         let (labels, answered, of_offered, of_answered) = (labels.clone(), answered.clone(), of_offered.clone(), of_answered.clone());
-        Signal::derive(move || {
-            let locale = i18n.get_locale();
+        move |locale: Locale| {
             let mut rows = vec![vec![
                 td_string!(locale, stats_wait).to_string(),
                 td_string!(locale, stats_answered).to_string(),
@@ -361,7 +359,7 @@ fn ServiceLevelSection(report: AcdReport) -> impl IntoView {
                 rows.push(vec![labels[i].clone(), answered[i].to_string(), format!("{:.1}", of_offered[i]), format!("{:.1}", of_answered[i])]);
             }
             rows
-        })
+        }
     };
     let chart = {
         let (labels, answered, of_offered) = (labels.clone(), answered.clone(), of_offered.clone());
@@ -424,8 +422,7 @@ fn AbandonSection(report: AcdReport) -> impl IntoView {
     let labels: Vec<String> = waits.iter().map(bucket_label).collect();
     let rows = {
         let (labels, abandoned, cumulative) = (labels.clone(), abandoned.clone(), cumulative.clone());
-        Signal::derive(move || {
-            let locale = i18n.get_locale();
+        move |locale: Locale| {
             let mut rows = vec![vec![
                 td_string!(locale, stats_wait).to_string(),
                 td_string!(locale, stats_abandoned).to_string(),
@@ -435,7 +432,7 @@ fn AbandonSection(report: AcdReport) -> impl IntoView {
                 rows.push(vec![labels[i].clone(), abandoned[i].to_string(), format!("{:.1}", cumulative[i])]);
             }
             rows
-        })
+        }
     };
     let chart = {
         let (labels, abandoned, cumulative) = (labels.clone(), abandoned.clone(), cumulative.clone());
@@ -481,8 +478,7 @@ fn CalendarSection(title: Signal<String>, id: &'static str, slots: Vec<Slot>, we
     let label = move |locale: Locale, slot: u8| if weekday { weekday_label(locale, slot) } else { half_hour_label(slot) };
     let rows = {
         let slots = slots.clone();
-        Signal::derive(move || {
-            let locale = i18n.get_locale();
+        move |locale: Locale| {
             let mut rows = vec![vec![
                 title.get(),
                 td_string!(locale, stats_offered).to_string(),
@@ -491,7 +487,7 @@ fn CalendarSection(title: Signal<String>, id: &'static str, slots: Vec<Slot>, we
             ]];
             rows.extend(slots.iter().map(|s| vec![label(locale, s.slot), s.offered.to_string(), s.answered.to_string(), s.abandoned.to_string()]));
             rows
-        })
+        }
     };
     let chart = {
         let slots = slots.clone();
@@ -546,8 +542,7 @@ fn AgentsSection(report: AcdReport) -> impl IntoView {
     let agents = report.agents.clone();
     let rows = {
         let agents = agents.clone();
-        Signal::derive(move || {
-            let locale = i18n.get_locale();
+        move |locale: Locale| {
             let mut rows = vec![
                 [
                     td_string!(locale, field_agent), td_string!(locale, stats_sessions), td_string!(locale, stats_session_time),
@@ -566,7 +561,7 @@ fn AgentsSection(report: AcdReport) -> impl IntoView {
                 ]
             }));
             rows
-        })
+        }
     };
     let chart = {
         let agents = agents.clone();
@@ -685,12 +680,11 @@ fn CdrReportView(report: CdrReport) -> impl IntoView {
                 };
                 let rows = {
                     let counts = counts.clone();
-                    Signal::derive(move || {
-                        let locale = i18n.get_locale();
+                    move |locale: Locale| {
                         let mut rows = vec![vec![title().to_string(), td_string!(locale, calls_count).to_string(), td_string!(locale, calls_billed).to_string()]];
                         rows.extend(counts.iter().map(|c| vec![label(c.slot), c.calls.to_string(), hms(c.billed_secs)]));
                         rows
-                    })
+                    }
                 };
                 let chart = {
                     let counts = counts.clone();

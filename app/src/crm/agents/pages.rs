@@ -31,34 +31,6 @@ fn Agents() -> impl IntoView {
             editing.set(None);
         }
     });
-    let rows = Signal::derive(move || {
-        let locale = i18n.get_locale();
-        let mut rows = vec![vec![
-            td_string!(locale, field_last_name).to_string(),
-            td_string!(locale, field_first_name).to_string(),
-            td_string!(locale, field_login).to_string(),
-            td_string!(locale, field_extension).to_string(),
-            td_string!(locale, field_caller_number).to_string(),
-            td_string!(locale, field_campaigns).to_string(),
-            td_string!(locale, agents_calls).to_string(),
-            td_string!(locale, agents_appointments).to_string(),
-        ]];
-        if let Some(Ok(admin)) = data.get() {
-            rows.extend(admin.agents.iter().map(|a| {
-                vec![
-                    a.last_name.clone(),
-                    a.first_name.clone(),
-                    a.login.clone(),
-                    a.extension.clone(),
-                    a.caller_number.clone(),
-                    campaign_names(&a.campaigns),
-                    a.calls.to_string(),
-                    a.appointments.to_string(),
-                ]
-            }));
-        }
-        rows
-    });
     view! {
         <h1>{t!(i18n, menu_agents)}</h1>
         <Transition fallback=|| ()>
@@ -66,8 +38,10 @@ fn Agents() -> impl IntoView {
                 match data.await {
                     Ok(admin) => {
                         let campaigns = admin.campaigns.clone();
+                        let listed = admin.agents.clone();
                         view! {
                             <AgentTable agents=admin.agents.clone() editing history />
+                            <CsvLink filename="agents.csv" rows=move |locale| agents_csv(&listed, locale) />
                             {move || {
                                 editing
                                     .get()
@@ -103,8 +77,33 @@ fn Agents() -> impl IntoView {
                 }
             })}
         </Transition>
-        <CsvLink filename="agents.csv" rows />
     }
+}
+
+fn agents_csv(agents: &[AgentSummary], locale: Locale) -> Vec<Vec<String>> {
+    let header = vec![
+        td_string!(locale, field_last_name).to_string(),
+        td_string!(locale, field_first_name).to_string(),
+        td_string!(locale, field_login).to_string(),
+        td_string!(locale, field_extension).to_string(),
+        td_string!(locale, field_caller_number).to_string(),
+        td_string!(locale, field_campaigns).to_string(),
+        td_string!(locale, agents_calls).to_string(),
+        td_string!(locale, agents_appointments).to_string(),
+    ];
+    let lines = agents.iter().map(|a| {
+        vec![
+            a.last_name.clone(),
+            a.first_name.clone(),
+            a.login.clone(),
+            a.extension.clone(),
+            a.caller_number.clone(),
+            campaign_names(&a.campaigns),
+            a.calls.to_string(),
+            a.appointments.to_string(),
+        ]
+    });
+    std::iter::once(header).chain(lines).collect()
 }
 
 fn campaign_names(campaigns: &[CampaignChoice]) -> String {

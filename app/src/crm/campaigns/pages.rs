@@ -35,33 +35,6 @@ fn Campaigns() -> impl IntoView {
             editing.set(None);
         }
     });
-    let rows = Signal::derive(move || {
-        let locale = i18n.get_locale();
-        let mut rows = vec![vec![
-            td_string!(locale, field_campaign_name).to_string(),
-            td_string!(locale, field_product).to_string(),
-            td_string!(locale, field_contact_base).to_string(),
-            td_string!(locale, field_starts_on).to_string(),
-            td_string!(locale, field_ends_on).to_string(),
-            td_string!(locale, campaigns_forms).to_string(),
-            td_string!(locale, field_campaign_state).to_string(),
-        ]];
-        if let Some(Ok(admin)) = data.get() {
-            rows.extend(admin.campaigns.iter().map(|c| {
-                let s = &c.settings;
-                vec![
-                    s.name.clone(),
-                    s.product.clone(),
-                    c.base_name.clone(),
-                    s.starts_on.clone(),
-                    s.ends_on.clone(),
-                    forms_text(&s.forms, c.tree_name.as_deref(), locale),
-                    c.state.label(locale),
-                ]
-            }));
-        }
-        rows
-    });
     view! {
         <h1>{t!(i18n, menu_campaigns)}</h1>
         <Transition fallback=|| ()>
@@ -71,8 +44,10 @@ fn Campaigns() -> impl IntoView {
                         let bases = admin.bases.clone();
                         let trees = admin.trees.clone();
                         let pbx_names = admin.pbx_names.clone();
+                        let listed = admin.campaigns.clone();
                         view! {
                             <CampaignTable admin editing state delete />
+                            <CsvLink filename="campaigns.csv" rows=move |locale| campaigns_csv(&listed, locale) />
                             {move || {
                                 editing
                                     .get()
@@ -102,7 +77,6 @@ fn Campaigns() -> impl IntoView {
         <ErrorLine error=action_error(update) />
         <ErrorLine error=action_error(state) />
         <ErrorLine error=action_error(delete) />
-        <CsvLink filename="campaigns.csv" rows />
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 data.await.ok().map(|admin| {
@@ -140,6 +114,31 @@ fn forms_text(forms: &[FormKind], tree_name: Option<&str>, locale: Locale) -> St
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+fn campaigns_csv(campaigns: &[CampaignRecord], locale: Locale) -> Vec<Vec<String>> {
+    let header = vec![
+        td_string!(locale, field_campaign_name).to_string(),
+        td_string!(locale, field_product).to_string(),
+        td_string!(locale, field_contact_base).to_string(),
+        td_string!(locale, field_starts_on).to_string(),
+        td_string!(locale, field_ends_on).to_string(),
+        td_string!(locale, campaigns_forms).to_string(),
+        td_string!(locale, field_campaign_state).to_string(),
+    ];
+    let lines = campaigns.iter().map(|c| {
+        let s = &c.settings;
+        vec![
+            s.name.clone(),
+            s.product.clone(),
+            c.base_name.clone(),
+            s.starts_on.clone(),
+            s.ends_on.clone(),
+            forms_text(&s.forms, c.tree_name.as_deref(), locale),
+            c.state.label(locale),
+        ]
+    });
+    std::iter::once(header).chain(lines).collect()
 }
 
 #[component]

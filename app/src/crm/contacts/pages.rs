@@ -8,7 +8,7 @@ use super::api::{
     DeleteContact, DeleteContactBase, UpdateContact, contact_import_progress, contacts_of_base, list_contact_bases,
     start_contact_import, upload_contacts,
 };
-use super::{COUNTRIES, ColumnRole, Contact, ContactEdit, FileFormat, FilePreview, ImportProgress, ImportRequest, ImportState, PAGE_SIZE};
+use super::{BaseSummary, COUNTRIES, ColumnRole, Contact, ContactEdit, FileFormat, FilePreview, ImportProgress, ImportRequest, ImportState, PAGE_SIZE, ContactPage};
 use crate::auth::Permission;
 use crate::error::{AppError, fill};
 use crate::i18n::*;
@@ -40,30 +40,6 @@ fn Bases() -> impl IntoView {
     let i18n = use_i18n();
     let delete = ServerAction::<DeleteContactBase>::new();
     let bases = Resource::new(move || delete.version().get(), |_| list_contact_bases());
-    let rows = Signal::derive(move || {
-        let locale = i18n.get_locale();
-        let mut rows = vec![vec![
-            td_string!(locale, field_base_name).to_string(),
-            td_string!(locale, bases_file).to_string(),
-            td_string!(locale, bases_contacts).to_string(),
-            td_string!(locale, bases_rejected).to_string(),
-            td_string!(locale, bases_created).to_string(),
-            td_string!(locale, bases_created_by).to_string(),
-        ]];
-        if let Some(Ok(bases)) = bases.get() {
-            rows.extend(bases.iter().map(|b| {
-                vec![
-                    b.name.clone(),
-                    b.source_file.clone(),
-                    b.contacts.to_string(),
-                    b.rejected.to_string(),
-                    b.created_at.clone(),
-                    b.created_by.clone(),
-                ]
-            }));
-        }
-        rows
-    });
     view! {
         <h1>{t!(i18n, menu_contact_bases)}</h1>
         <p>
@@ -74,7 +50,9 @@ fn Bases() -> impl IntoView {
                 match bases.await {
                     Ok(list) if list.is_empty() => view! { <p class="muted">{t!(i18n, bases_none)}</p> }.into_any(),
                     Ok(list) => {
+                        let listed = list.clone();
                         view! {
+                            <CsvLink filename="contact-bases.csv" rows=move |locale| bases_csv(&listed, locale) />
                             <table class="grid" data-testid="bases">
                                 <thead>
                                     <tr>
@@ -141,8 +119,29 @@ fn Bases() -> impl IntoView {
             })}
         </Transition>
         <ErrorLine error=action_error(delete) />
-        <CsvLink filename="contact-bases.csv" rows />
     }
+}
+
+fn bases_csv(bases: &[BaseSummary], locale: Locale) -> Vec<Vec<String>> {
+    let header = vec![
+        td_string!(locale, field_base_name).to_string(),
+        td_string!(locale, bases_file).to_string(),
+        td_string!(locale, bases_contacts).to_string(),
+        td_string!(locale, bases_rejected).to_string(),
+        td_string!(locale, bases_created).to_string(),
+        td_string!(locale, bases_created_by).to_string(),
+    ];
+    let lines = bases.iter().map(|b| {
+        vec![
+            b.name.clone(),
+            b.source_file.clone(),
+            b.contacts.to_string(),
+            b.rejected.to_string(),
+            b.created_at.clone(),
+            b.created_by.clone(),
+        ]
+    });
+    std::iter::once(header).chain(lines).collect()
 }
 
 /// Upload, then mapping, then progress and report: one page whose steps follow the import.
@@ -415,27 +414,6 @@ fn Base() -> impl IntoView {
         move || (base_id.get(), search.get(), page.get(), saved.get()),
         |(base_id, search, page, _)| contacts_of_base(base_id, search, page),
     );
-    let rows = Signal::derive(move || {
-        let locale = i18n.get_locale();
-        let Some(Ok(page)) = data.get() else { return vec![] };
-        let mut header = vec![
-            td_string!(locale, bases_line).to_string(),
-            td_string!(locale, field_first_name).to_string(),
-            td_string!(locale, field_last_name).to_string(),
-            td_string!(locale, field_phone).to_string(),
-            td_string!(locale, column_var1).to_string(),
-            td_string!(locale, column_var2).to_string(),
-        ];
-        header.extend(page.base.custom_fields.iter().cloned());
-        let mut rows = vec![header];
-        rows.extend(page.contacts.iter().map(|c| {
-            let mut row =
-                vec![c.line.to_string(), c.first_name.clone(), c.last_name.clone(), c.phone.clone(), c.var1.clone(), c.var2.clone()];
-            row.extend(c.custom.iter().cloned());
-            row
-        }));
-        rows
-    });
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
@@ -453,6 +431,7 @@ fn Base() -> impl IntoView {
                             ],
                         );
                         let custom_fields = base.custom_fields.clone();
+                        let listed = content.clone();
                         view! {
                             <h1>{base.name.clone()}</h1>
                             <p class="muted" data-testid="base-summary">
@@ -466,6 +445,7 @@ fn Base() -> impl IntoView {
                                     &[("count", &content.matching.to_string()), ("page", &(content.page + 1).to_string()), ("pages", &pages.to_string())],
                                 )}
                             </p>
+                            <CsvLink filename="contacts.csv" rows=move |locale| contacts_csv(&listed, locale) />
                             <table class="grid" data-testid="contacts">
                                 <thead>
                                     <tr>
@@ -516,8 +496,26 @@ fn Base() -> impl IntoView {
         </form>
         <ErrorLine error=action_error(update) />
         <ErrorLine error=action_error(delete) />
-        <CsvLink filename="contacts.csv" rows />
     }
+}
+
+/// The page of contacts shown, with the base's own columns.
+fn contacts_csv(page: &ContactPage, locale: Locale) -> Vec<Vec<String>> {
+    let mut header = vec![
+        td_string!(locale, bases_line).to_string(),
+        td_string!(locale, field_first_name).to_string(),
+        td_string!(locale, field_last_name).to_string(),
+        td_string!(locale, field_phone).to_string(),
+        td_string!(locale, column_var1).to_string(),
+        td_string!(locale, column_var2).to_string(),
+    ];
+    header.extend(page.base.custom_fields.iter().cloned());
+    let lines = page.contacts.iter().map(|c| {
+        let mut row = vec![c.line.to_string(), c.first_name.clone(), c.last_name.clone(), c.phone.clone(), c.var1.clone(), c.var2.clone()];
+        row.extend(c.custom.iter().cloned());
+        row
+    });
+    std::iter::once(header).chain(lines).collect()
 }
 
 #[component]

@@ -242,7 +242,7 @@ fn Workspace(campaign: DeskCampaign) -> impl IntoView {
     let booking = has_form(FormKind::Appointment);
     // Whether the chosen result carries `flag` (an appointment is asked only with the form on).
     let wants = move |flag: ResultFlag| {
-        let code = call.result.get_untracked();
+        let code = call.result.get();
         (flag != ResultFlag::Appointment || booking) && results.with_value(|results| results.iter().any(|r| r.code == code && r.has(flag)))
     };
     let asked: Vec<Question> =
@@ -277,14 +277,8 @@ fn Workspace(campaign: DeskCampaign) -> impl IntoView {
             },
         });
     };
-    let wants_callback = move || {
-        let code = call.result.get();
-        results.with_value(|results| results.iter().any(|r| r.code == code && r.has(ResultFlag::Callback)))
-    };
-    let wants_appointment = move || {
-        let code = call.result.get();
-        booking && results.with_value(|results| results.iter().any(|r| r.code == code && r.has(ResultFlag::Appointment)))
-    };
+    let wants_callback = move || wants(ResultFlag::Callback);
+    let wants_appointment = move || wants(ResultFlag::Appointment);
 
     view! {
         <h1>{campaign.name.clone()} <span class="badge">{campaign.product.clone()}</span></h1>

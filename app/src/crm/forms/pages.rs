@@ -48,7 +48,7 @@ fn moved<T>(list: &mut [T], i: usize, up: bool) {
     }
 }
 
-/// The editor state: what is shown and what was last saved.
+/// What the editor shows and edits; the last saved state is kept apart, to tell unsaved changes.
 #[derive(Clone, Copy)]
 struct Draft {
     questionnaire: RwSignal<Questionnaire>,

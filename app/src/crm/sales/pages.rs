@@ -34,48 +34,25 @@ fn SalesPeople() -> impl IntoView {
             editing.set(None);
         }
     });
-    let rows = Signal::derive(move || {
-        let locale = i18n.get_locale();
-        let mut rows = vec![vec![
-            td_string!(locale, field_first_name).to_string(),
-            td_string!(locale, field_last_name).to_string(),
-            td_string!(locale, field_phone).to_string(),
-            td_string!(locale, field_email).to_string(),
-            td_string!(locale, field_area).to_string(),
-            td_string!(locale, field_active).to_string(),
-            td_string!(locale, sales_upcoming).to_string(),
-            td_string!(locale, sales_booked).to_string(),
-        ]];
-        if let Some(Ok(admin)) = data.get() {
-            rows.extend(admin.people.iter().map(|p| {
-                let s = &p.settings;
-                vec![
-                    s.first_name.clone(),
-                    s.last_name.clone(),
-                    s.phone.clone(),
-                    s.email.clone(),
-                    s.area.clone(),
-                    if s.active { td_string!(locale, yes) } else { td_string!(locale, no) }.to_string(),
-                    p.upcoming.to_string(),
-                    p.booked.to_string(),
-                ]
-            }));
-        }
-        rows
-    });
     view! {
         <h1>{t!(i18n, menu_sales)}</h1>
         <p class="hint">{t!(i18n, sales_intro)}</p>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(admin) => view! { <SalesTable people=admin.people editing agenda_of delete /> }.into_any(),
+                    Ok(admin) => {
+                        let listed = admin.people.clone();
+                        view! {
+                            <SalesTable people=admin.people editing agenda_of delete />
+                            <CsvLink filename="sales-people.csv" rows=move |locale| sales_people_csv(&listed, locale) />
+                        }
+                            .into_any()
+                    }
                     Err(error) => view! { <ErrorLine error=Some(error) /> }.into_any(),
                 }
             })}
         </Transition>
         <ErrorLine error=action_error(delete) />
-        <CsvLink filename="sales-people.csv" rows />
         {move || {
             agenda_of.get().map(|(id, first_day)| view! { <AgendaCard id first_day agenda_of /> })
         }}
@@ -107,6 +84,33 @@ fn SalesPeople() -> impl IntoView {
         />
         <ErrorLine error=action_error(create) />
     }
+}
+
+fn sales_people_csv(people: &[SalesPerson], locale: Locale) -> Vec<Vec<String>> {
+    let header = vec![
+        td_string!(locale, field_first_name).to_string(),
+        td_string!(locale, field_last_name).to_string(),
+        td_string!(locale, field_phone).to_string(),
+        td_string!(locale, field_email).to_string(),
+        td_string!(locale, field_area).to_string(),
+        td_string!(locale, field_active).to_string(),
+        td_string!(locale, sales_upcoming).to_string(),
+        td_string!(locale, sales_booked).to_string(),
+    ];
+    let lines = people.iter().map(|p| {
+        let s = &p.settings;
+        vec![
+            s.first_name.clone(),
+            s.last_name.clone(),
+            s.phone.clone(),
+            s.email.clone(),
+            s.area.clone(),
+            if s.active { td_string!(locale, yes) } else { td_string!(locale, no) }.to_string(),
+            p.upcoming.to_string(),
+            p.booked.to_string(),
+        ]
+    });
+    std::iter::once(header).chain(lines).collect()
 }
 
 #[component]
@@ -256,8 +260,7 @@ fn AgendaWeek(agenda: Agenda, agenda_of: RwSignal<Option<(i64, String)>>) -> imp
     let (previous, next) = (agenda.previous.clone(), agenda.next.clone());
     let rows = {
         let agenda = agenda.clone();
-        Signal::derive(move || {
-            let locale = i18n.get_locale();
+        move |locale: Locale| {
             let mut rows = vec![vec![
                 td_string!(locale, crm_stats_day).to_string(),
                 td_string!(locale, sales_from).to_string(),
@@ -283,7 +286,7 @@ fn AgendaWeek(agenda: Agenda, agenda_of: RwSignal<Option<(i64, String)>>) -> imp
                 }
             }
             rows
-        })
+        }
     };
     view! {
         <h2>{move || fill(td_string!(i18n.get_locale(), sales_agenda_of), &[("name", &agenda.name)])}</h2>

@@ -133,7 +133,6 @@ fn Report(report: CampaignReport) -> impl IntoView {
         let lang = if i18n.get_locale() == Locale::fr { "fr" } else { "en" };
         format!("/api/crm/stats/calls?campaign_id={}&lang={lang}", r.campaign_id)
     };
-    let page_rows = Signal::derive(move || report.with_value(|r| page_csv(r, i18n.get_locale())));
     view! {
         <section class="card report" data-testid="campaign-summary">
             <h2>{format!("{} — {} → {} ({})", r.campaign, r.first_day, r.last_day, r.time_zone)}</h2>
@@ -150,7 +149,7 @@ fn Report(report: CampaignReport) -> impl IntoView {
                 <dd data-kpi="contracts">{r.contracts}</dd>
             </dl>
             <p>
-                <CsvLink filename=format!("campaign-{}-statistics.csv", r.campaign_id) rows=page_rows />
+                <CsvLink filename=format!("campaign-{}-statistics.csv", r.campaign_id) rows=move |locale| report.with_value(|r| page_csv(r, locale)) />
                 " · "
                 <a href=all_href data-testid="download-all" download="">
                     {t!(i18n, crm_stats_download_all)}

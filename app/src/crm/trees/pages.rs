@@ -37,21 +37,6 @@ fn Trees() -> impl IntoView {
             navigate(&format!("/crm/trees/{id}"), Default::default());
         }
     });
-    let rows = Signal::derive(move || {
-        let locale = i18n.get_locale();
-        let mut rows = vec![vec![
-            td_string!(locale, field_tree_name).to_string(),
-            td_string!(locale, trees_version).to_string(),
-            td_string!(locale, trees_nodes).to_string(),
-            td_string!(locale, menu_campaigns).to_string(),
-        ]];
-        if let Some(Ok(trees)) = trees.get() {
-            rows.extend(
-                trees.iter().map(|t| vec![t.name.clone(), t.version.to_string(), t.nodes.to_string(), t.campaigns.join(", ")]),
-            );
-        }
-        rows
-    });
     let name = RwSignal::new(String::new());
     let first_question = RwSignal::new(String::new());
     view! {
@@ -59,13 +44,19 @@ fn Trees() -> impl IntoView {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match trees.await {
-                    Ok(trees) => view! { <TreeTable trees delete /> }.into_any(),
+                    Ok(trees) => {
+                        let listed = trees.clone();
+                        view! {
+                            <TreeTable trees delete />
+                            <CsvLink filename="argument-trees.csv" rows=move |locale| trees_csv(&listed, locale) />
+                        }
+                            .into_any()
+                    }
                     Err(error) => view! { <ErrorLine error=Some(error) /> }.into_any(),
                 }
             })}
         </Transition>
         <ErrorLine error=action_error(delete) />
-        <CsvLink filename="argument-trees.csv" rows />
         <form
             class="card narrow"
             data-testid="new-tree"
@@ -92,6 +83,18 @@ fn Trees() -> impl IntoView {
             <ErrorLine error=action_error(create) />
         </form>
     }
+}
+
+fn trees_csv(trees: &[TreeSummary], locale: Locale) -> Vec<Vec<String>> {
+    let header = vec![
+        td_string!(locale, field_tree_name).to_string(),
+        td_string!(locale, trees_version).to_string(),
+        td_string!(locale, trees_nodes).to_string(),
+        td_string!(locale, menu_campaigns).to_string(),
+    ];
+    std::iter::once(header)
+        .chain(trees.iter().map(|t| vec![t.name.clone(), t.version.to_string(), t.nodes.to_string(), t.campaigns.join(", ")]))
+        .collect()
 }
 
 #[component]
