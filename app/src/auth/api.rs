@@ -8,13 +8,17 @@ use crate::error::AppError;
 
 #[server(prefix = "/api", endpoint = "auth/session", input = Json)]
 pub async fn get_session() -> Result<SessionState, AppError> {
-    use super::guard::{current_session, respond};
-    respond(match current_session().await {
-        Ok(Some(session)) => Ok(SessionState::SignedIn(session.user)),
-        Ok(None) => Ok(SessionState::Anonymous),
-        Err(AppError::SessionExpired) => Ok(SessionState::Expired),
-        Err(other) => Err(other),
-    })
+    use super::guard::{clear_session_cookie, respond, session_state, session_token, settings};
+    respond(
+        async {
+            let state = session_state(&crate::db::Db::from_context()?, session_token().as_deref(), &settings()).await?;
+            if state == SessionState::Expired {
+                clear_session_cookie();
+            }
+            Ok(state)
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/api", endpoint = "auth/login", input = Json)]

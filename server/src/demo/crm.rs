@@ -195,7 +195,7 @@ async fn play_calls(db: &Db, scope: TenantScope, plan: &Plan, agent_ids: &[i64],
             for _ in 0..CALLS_PER_AGENT_AND_DAY {
                 let Some(contact) = desk::store::next_contact(db, scope, agent, plan.campaign_id, at_ms(&now)).await? else { break };
                 now = now.checked_add((4 + rng.gen_range(0..5)).minutes()).map_err(|_| AppError::Internal)?;
-                let report = call_report(&mut rng, plan, &contact, &now, &mut booked)?;
+                let report = call_report(&mut rng, plan, &contact, &now, &mut booked);
                 match desk::store::finish(db, scope, agent, plan.campaign_id, tree_version, &report, at_ms(&now)).await {
                     // Two appointments drawn at one time: the second becomes a callback request.
                     Err(AppError::Invalid { problem: Problem::Busy, .. }) => {
@@ -212,7 +212,7 @@ async fn play_calls(db: &Db, scope: TenantScope, plan: &Plan, agent_ids: &[i64],
     Ok(())
 }
 
-fn call_report(rng: &mut StdRng, plan: &Plan, contact: &DeskContact, now: &Zoned, booked: &mut i64) -> Result<CallReport, AppError> {
+fn call_report(rng: &mut StdRng, plan: &Plan, contact: &DeskContact, now: &Zoned, booked: &mut i64) -> CallReport {
     let result = match rng.gen_range(0..100) {
         0..30 => "no_answer",
         30..55 => "not_interested",
@@ -265,7 +265,7 @@ fn call_report(rng: &mut StdRng, plan: &Plan, contact: &DeskContact, now: &Zoned
             starts_at: format!("{in_two_days}T{:02}:00", 9 + (*booked / 2) % 9),
         }
     });
-    Ok(CallReport {
+    CallReport {
         slot_id: contact.slot_id,
         result: result.into(),
         path,
@@ -275,7 +275,7 @@ fn call_report(rng: &mut StdRng, plan: &Plan, contact: &DeskContact, now: &Zoned
         answers,
         contract,
         appointment,
-    })
+    }
 }
 
 fn local(day: &jiff::civil::Date, hour: i8, minute: i8, zone: &TimeZone) -> Result<Zoned, AppError> {

@@ -80,9 +80,18 @@ pub struct SubmitPart {
 
 /// How a text will travel: its alphabet and its number of parts.
 pub fn plan(text: &str) -> (Alphabet, usize) {
+    let (alphabet, bodies) = split(text);
+    (alphabet, bodies.len())
+}
+
+/// The alphabet of `text` and its parts' bodies.
+fn split(text: &str) -> (Alphabet, Vec<Body>) {
     match gsm7::encode(text) {
-        Some(septets) => (Alphabet::Gsm7, split_gsm7(&septets).len()),
-        None => (Alphabet::Ucs2, split_ucs2(&text.encode_utf16().collect::<Vec<_>>()).len()),
+        Some(septets) => (Alphabet::Gsm7, split_gsm7(&septets).into_iter().map(|s| Body::Septets(s.to_vec())).collect()),
+        None => {
+            let units: Vec<u16> = text.encode_utf16().collect();
+            (Alphabet::Ucs2, split_ucs2(&units).into_iter().map(|u| Body::Units(u.to_vec())).collect())
+        }
     }
 }
 
@@ -90,13 +99,7 @@ pub fn plan(text: &str) -> (Alphabet, usize) {
 /// `reference` names the concatenated message; keep it when sending a part again.
 pub fn submit(number: &str, text: &str, status_report: bool, reference: u8) -> Result<Vec<SubmitPart>, PduError> {
     let address = address_field(number)?;
-    let (alphabet, bodies): (Alphabet, Vec<Body>) = match gsm7::encode(text) {
-        Some(septets) => (Alphabet::Gsm7, split_gsm7(&septets).into_iter().map(|s| Body::Septets(s.to_vec())).collect()),
-        None => {
-            let units: Vec<u16> = text.encode_utf16().collect();
-            (Alphabet::Ucs2, split_ucs2(&units).into_iter().map(|u| Body::Units(u.to_vec())).collect())
-        }
-    };
+    let (alphabet, bodies) = split(text);
     if bodies.len() > MAX_PARTS {
         return Err(PduError::TooLong);
     }
@@ -264,12 +267,7 @@ pub struct StatusReport {
 
 /// Reads an SMS-DELIVER, as `+CMT`, `+CMGR` or `+CMGL` give it.
 pub fn read_deliver(pdu: &str) -> Result<Message, PduError> {
-    let mut r = Reader::new(pdu)?;
-    r.skip_service_centre()?;
-    let first = r.octet("first octet")?;
-    if first & 0x03 != 0x00 {
-        return Err(PduError::UnexpectedType(first & 0x03));
-    }
+    let (mut r, first) = Reader::open(pdu, 0x00)?;
     let address = r.address("originating address")?;
     let _protocol = r.octet("protocol identifier")?;
     let dcs = r.octet("data coding scheme")?;
@@ -280,12 +278,7 @@ pub fn read_deliver(pdu: &str) -> Result<Message, PduError> {
 
 /// Reads an SMS-SUBMIT, as the modem simulator receives it after the prompt.
 pub fn read_submit(pdu: &str) -> Result<Message, PduError> {
-    let mut r = Reader::new(pdu)?;
-    r.skip_service_centre()?;
-    let first = r.octet("first octet")?;
-    if first & 0x03 != 0x01 {
-        return Err(PduError::UnexpectedType(first & 0x03));
-    }
+    let (mut r, first) = Reader::open(pdu, 0x01)?;
     let _reference = r.octet("message reference")?;
     let address = r.address("destination address")?;
     let _protocol = r.octet("protocol identifier")?;
@@ -305,12 +298,7 @@ pub fn read_submit(pdu: &str) -> Result<Message, PduError> {
 
 /// Reads an SMS-STATUS-REPORT, as `+CDS` or `+CMGR` give it.
 pub fn read_status_report(pdu: &str) -> Result<StatusReport, PduError> {
-    let mut r = Reader::new(pdu)?;
-    r.skip_service_centre()?;
-    let first = r.octet("first octet")?;
-    if first & 0x03 != 0x02 {
-        return Err(PduError::UnexpectedType(first & 0x03));
-    }
+    let (mut r, _) = Reader::open(pdu, 0x02)?;
     let reference = r.octet("message reference")?;
     let recipient = r.address("recipient address")?;
     let _received_at = r.timestamp("service centre time stamp")?;
@@ -330,6 +318,19 @@ struct Reader {
 }
 
 impl Reader {
+    /// Reads past the service centre address and the first octet, which must carry the message
+    /// type `mti`; returns the reader and that octet.
+    fn open(pdu: &str, mti: u8) -> Result<(Reader, u8), PduError> {
+        let mut reader = Reader::new(pdu)?;
+        let length = reader.octet("service centre length")? as usize;
+        reader.take(length, "service centre address")?;
+        let first = reader.octet("first octet")?;
+        if first & 0x03 != mti {
+            return Err(PduError::UnexpectedType(first & 0x03));
+        }
+        Ok((reader, first))
+    }
+
     fn new(pdu: &str) -> Result<Reader, PduError> {
         let pdu = pdu.trim().as_bytes();
         if pdu.len() % 2 != 0 {
@@ -349,12 +350,6 @@ impl Reader {
         let taken = &self.bytes[self.at..end];
         self.at = end;
         Ok(taken)
-    }
-
-    fn skip_service_centre(&mut self) -> Result<(), PduError> {
-        let length = self.octet("service centre length")? as usize;
-        self.take(length, "service centre address")?;
-        Ok(())
     }
 
     /// An address field: `+` and digits, national digits, or an alphanumeric sender.
