@@ -17,6 +17,7 @@ pub mod crm;
 pub mod db;
 pub mod error;
 pub mod shell;
+pub mod sms;
 pub mod tenants;
 pub mod users;
 

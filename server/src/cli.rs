@@ -62,6 +62,36 @@ enum Command {
 enum SimCommand {
     /// An Asterisk PBX: AMI on TCP, generated queue traffic, queue_log and Master.csv files.
     Pbx(SimPbxArgs),
+    /// Huawei E220 GSM modems on pseudo-terminals, answering AT commands as the real ones do.
+    Modem(SimModemArgs),
+}
+
+#[derive(Args)]
+pub struct SimModemArgs {
+    /// How many modems.
+    #[arg(long, default_value_t = 4)]
+    count: u32,
+    /// Number of the first modem (IMEIs and IMSIs follow from the number).
+    #[arg(long, default_value_t = 1)]
+    first: u32,
+    /// From a PDU to the network's answer, in milliseconds (real modems: 3,000–10,000).
+    #[arg(long, default_value_t = 4000)]
+    latency_ms: u64,
+    /// Share of parts refused with a transient network error.
+    #[arg(long, default_value_t = 0.02)]
+    failure_rate: f64,
+    /// Share of accepted parts whose status report says "not delivered".
+    #[arg(long, default_value_t = 0.05)]
+    undelivered_rate: f64,
+    /// From the network's answer to the status report, in milliseconds.
+    #[arg(long, default_value_t = 5000)]
+    report_delay_ms: u64,
+    /// Numbers of modems that have no SIM.
+    #[arg(long, value_delimiter = ',')]
+    no_sim: Vec<u32>,
+    /// Where to write the modems' serial port paths, one per line (for `relais gateway --ports-file`).
+    #[arg(long)]
+    ports_file: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -276,8 +306,10 @@ fn parse_profile(code: &str) -> Result<ProfileKind, String> {
 
 impl Cli {
     pub async fn run(self, started: Instant) -> anyhow::Result<()> {
-        if let Command::Sim(SimCommand::Pbx(args)) = self.command {
-            return sim_pbx(args).await;
+        match self.command {
+            Command::Sim(SimCommand::Pbx(args)) => return sim_pbx(args).await,
+            Command::Sim(SimCommand::Modem(args)) => return sim_modem(args).await,
+            _ => {}
         }
         let db = self.database.connect().await?;
         match self.command {
@@ -390,6 +422,30 @@ async fn sim_pbx(args: SimPbxArgs) -> anyhow::Result<()> {
     };
     let simulator = sim::start(config, args.listen).await?;
     println!("PBX simulator: AMI on {} (user {})", simulator.address, args.username);
+    tokio::signal::ctrl_c().await.context("cannot wait for Ctrl-C")?;
+    Ok(())
+}
+
+async fn sim_modem(args: SimModemArgs) -> anyhow::Result<()> {
+    use server::sms::sim::{SimModem, SimModemConfig};
+    let mut modems = Vec::new();
+    for number in args.first..args.first + args.count {
+        let config = SimModemConfig {
+            sim_present: !args.no_sim.contains(&number),
+            send_latency: std::time::Duration::from_millis(args.latency_ms),
+            failure_rate: args.failure_rate,
+            undelivered_rate: args.undelivered_rate,
+            report_delay: std::time::Duration::from_millis(args.report_delay_ms),
+            ..SimModemConfig::numbered(number)
+        };
+        let modem = SimModem::spawn(config).context("cannot open a pseudo-terminal")?;
+        println!("modem {number}: {} (IMEI {})", modem.path, modem.imei);
+        modems.push(modem);
+    }
+    if let Some(file) = &args.ports_file {
+        let paths: String = modems.iter().map(|m| format!("{}\n", m.path)).collect();
+        std::fs::write(file, paths).with_context(|| format!("cannot write {}", file.display()))?;
+    }
     tokio::signal::ctrl_c().await.context("cannot wait for Ctrl-C")?;
     Ok(())
 }

@@ -16,7 +16,9 @@ use tokio_util::codec::{Decoder, Encoder};
 pub const MAX_LINE_BYTES: usize = 4096;
 
 /// Ends the PDU typed after the `> ` prompt.
-const CTRL_Z: u8 = 0x1a;
+pub const CTRL_Z: u8 = 0x1a;
+/// Abandons the PDU typed after the prompt: nothing is sent.
+pub const ESCAPE: u8 = 0x1b;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Line {
@@ -39,6 +41,19 @@ pub enum Final {
     CmeError(ErrorDetail),
     /// `NO CARRIER`, `BUSY`, `NO ANSWER`, `NO DIALTONE`, Huawei's `COMMAND NOT SUPPORT`.
     Other(String),
+}
+
+impl std::fmt::Display for Final {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Final::Ok => write!(f, "OK"),
+            Final::Error => write!(f, "ERROR"),
+            Final::CmsError(code) => write!(f, "+CMS ERROR: {code}"),
+            Final::CmeError(ErrorDetail::Code(code)) => write!(f, "+CME ERROR: {code}"),
+            Final::CmeError(ErrorDetail::Text(text)) => write!(f, "+CME ERROR: {text}"),
+            Final::Other(text) => write!(f, "{text}"),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -95,6 +110,8 @@ pub enum Outgoing {
     Command(String),
     /// The hex PDU typed after the prompt; Ctrl-Z sends it.
     Pdu(String),
+    /// Escape: abandons a prompt, so a modem left waiting for a PDU listens to commands again.
+    Cancel,
 }
 
 /// A result line that announces a PDU on the next line.
@@ -180,6 +197,7 @@ impl Encoder<Outgoing> for AtCodec {
                 buf.extend_from_slice(hex.as_bytes());
                 buf.extend_from_slice(&[CTRL_Z]);
             }
+            Outgoing::Cancel => buf.extend_from_slice(&[ESCAPE]),
         }
         Ok(())
     }

@@ -1,6 +1,6 @@
 //! SMS PDUs as PDU mode carries them (3GPP TS 27.005 §3: the service centre address, then the
 //! TPDU of TS 23.040): SMS-SUBMIT built for AT+CMGS, and SMS-DELIVER, SMS-STATUS-REPORT and
-//! SMS-SUBMIT read.
+//! SMS-SUBMIT read. The modem simulator builds DELIVER and STATUS-REPORT with the same code.
 //!
 //! Hand-written: the maintained crates either only decode, or split a long text at a fixed
 //! count (cutting an escape sequence or a UTF-16 surrogate pair in two), pick the concatenation
@@ -99,16 +99,10 @@ fn split(text: &str) -> (Alphabet, Vec<Body>) {
 /// `reference` names the concatenated message; keep it when sending a part again.
 pub fn submit(number: &str, text: &str, status_report: bool, reference: u8) -> Result<Vec<SubmitPart>, PduError> {
     let address = address_field(number)?;
-    let (alphabet, bodies) = split(text);
-    if bodies.len() > MAX_PARTS {
-        return Err(PduError::TooLong);
-    }
-    let total = bodies.len();
-    bodies
+    let (alphabet, parts) = parts(text, reference)?;
+    Ok(parts
         .into_iter()
-        .enumerate()
-        .map(|(i, body)| {
-            let header = (total > 1).then(|| vec![0x00, 0x03, reference, total as u8, i as u8 + 1]);
+        .map(|(header, body)| {
             let mut first = 0x01 | 0x10; // SMS-SUBMIT, relative validity period
             if status_report {
                 first |= 0x20;
@@ -119,12 +113,88 @@ pub fn submit(number: &str, text: &str, status_report: bool, reference: u8) -> R
             let mut tpdu = vec![first, 0x00];
             tpdu.extend(&address);
             tpdu.push(0x00); // protocol identifier: plain SMS
-            tpdu.push(if alphabet == Alphabet::Gsm7 { 0x00 } else { 0x08 });
+            tpdu.push(coding(alphabet));
             tpdu.push(VALIDITY_4_DAYS);
             tpdu.extend(user_data(header.as_deref(), &body));
-            Ok(SubmitPart { hex: format!("00{}", hex(&tpdu)), tpdu_length: tpdu.len() })
+            SubmitPart { hex: format!("00{}", hex(&tpdu)), tpdu_length: tpdu.len() }
         })
-        .collect()
+        .collect())
+}
+
+/// Builds the SMS-DELIVER PDUs of `text` from `sender`, time-stamped `at_ms` by the service
+/// centre: what a network hands a modem (the modem simulator's incoming messages).
+pub fn deliver(sender: &str, text: &str, at_ms: i64, reference: u8) -> Result<Vec<String>, PduError> {
+    let address = address_field(sender)?;
+    let (alphabet, parts) = parts(text, reference)?;
+    Ok(parts
+        .into_iter()
+        .map(|(header, body)| {
+            let mut first = 0x04; // SMS-DELIVER, no more messages waiting
+            if header.is_some() {
+                first |= 0x40;
+            }
+            let mut tpdu = vec![first];
+            tpdu.extend(&address);
+            tpdu.push(0x00);
+            tpdu.push(coding(alphabet));
+            tpdu.extend(timestamp_field(at_ms));
+            tpdu.extend(user_data(header.as_deref(), &body));
+            format!("00{}", hex(&tpdu))
+        })
+        .collect())
+}
+
+/// Builds the SMS-STATUS-REPORT of the message `reference` sent to `recipient`, with the
+/// status octet `code` (0 delivered, 0x20–0x3f pending, 0x40 and above failed).
+pub fn status_report(reference: u8, recipient: &str, code: u8, submitted_ms: i64, discharged_ms: i64) -> Result<String, PduError> {
+    let mut tpdu = vec![0x06, reference]; // SMS-STATUS-REPORT, status report qualifier: a submit
+    tpdu.extend(address_field(recipient)?);
+    tpdu.extend(timestamp_field(submitted_ms));
+    tpdu.extend(timestamp_field(discharged_ms));
+    tpdu.push(code);
+    Ok(format!("00{}", hex(&tpdu)))
+}
+
+/// The parts of `text`: each with its concatenation header (when there are several) and body.
+fn parts(text: &str, reference: u8) -> Result<(Alphabet, Vec<(Option<Vec<u8>>, Body)>), PduError> {
+    let (alphabet, bodies) = split(text);
+    if bodies.len() > MAX_PARTS {
+        return Err(PduError::TooLong);
+    }
+    let total = bodies.len();
+    let parts = bodies
+        .into_iter()
+        .enumerate()
+        .map(|(i, body)| ((total > 1).then(|| vec![0x00, 0x03, reference, total as u8, i as u8 + 1]), body))
+        .collect();
+    Ok((alphabet, parts))
+}
+
+fn coding(alphabet: Alphabet) -> u8 {
+    match alphabet {
+        Alphabet::Gsm7 => 0x00,
+        Alphabet::Ucs2 => 0x08,
+        Alphabet::Binary => 0x04,
+    }
+}
+
+/// A UTC time stamp as swapped semi-octets YY MM DD hh mm ss and a zero zone.
+fn timestamp_field(at_ms: i64) -> Vec<u8> {
+    let instant = Timestamp::from_millisecond(at_ms).unwrap_or(Timestamp::UNIX_EPOCH);
+    let civil = instant.to_zoned(TimeZone::UTC).datetime();
+    let swapped = |value: i64| {
+        let value = value.rem_euclid(100) as u8;
+        ((value % 10) << 4) | (value / 10)
+    };
+    vec![
+        swapped(i64::from(civil.year())),
+        swapped(i64::from(civil.month())),
+        swapped(i64::from(civil.day())),
+        swapped(i64::from(civil.hour())),
+        swapped(i64::from(civil.minute())),
+        swapped(i64::from(civil.second())),
+        0x00,
+    ]
 }
 
 enum Body {
@@ -294,6 +364,21 @@ pub fn read_submit(pdu: &str) -> Result<Message, PduError> {
     }
     let (text, alphabet, concatenation) = r.user_data(dcs, first & 0x40 != 0)?;
     Ok(Message { address, text, alphabet, concatenation, sent_at_ms: None, status_report: first & 0x20 != 0 })
+}
+
+/// What a modem's storage holds: a message received or a status report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Received {
+    Message(Message),
+    Report(StatusReport),
+}
+
+/// Reads a stored PDU (`+CMGR`, `+CMGL`), whichever of the two it is.
+pub fn read_received(pdu: &str) -> Result<Received, PduError> {
+    match read_deliver(pdu) {
+        Err(PduError::UnexpectedType(0x02)) => read_status_report(pdu).map(Received::Report),
+        other => other.map(Received::Message),
+    }
 }
 
 /// Reads an SMS-STATUS-REPORT, as `+CDS` or `+CMGR` give it.
@@ -513,6 +598,24 @@ mod tests {
         assert_eq!(read_status_report(&build("41")).unwrap().status, ReportStatus::Failed);
         assert_eq!(read_status_report("0791448720003023"), Err(PduError::Malformed("first octet")));
         assert_eq!(read_status_report("0004"), Err(PduError::UnexpectedType(0)), "an SMS-DELIVER is not a report");
+    }
+
+    #[test]
+    fn built_delivers_and_reports_read_back() {
+        let at_ms = at("2026-11-23T09:15:30Z");
+        let long = "Réponse: ".to_string() + &"merci ".repeat(40);
+        let parts = deliver("+33612345678", &long, at_ms, 9).unwrap();
+        assert_eq!(parts.len(), 2);
+        let read: Vec<Message> = parts.iter().map(|p| read_deliver(p).unwrap()).collect();
+        assert_eq!(read.iter().map(|m| m.text.as_str()).collect::<String>(), long);
+        assert!(read.iter().all(|m| m.address == "+33612345678" && m.sent_at_ms == Some(at_ms)));
+        assert_eq!(read[1].concatenation, Some(Concatenation { reference: 9, total: 2, sequence: 2 }));
+
+        let report = status_report(42, "+33612345678", 0x00, at_ms, at_ms + 4_000).unwrap();
+        let expected = StatusReport { reference: 42, recipient: "+33612345678".into(), status: ReportStatus::Delivered, code: 0, discharged_at_ms: at_ms + 4_000 };
+        assert_eq!(read_received(&report), Ok(Received::Report(expected)));
+        assert!(matches!(read_received(&parts[0]), Ok(Received::Message(m)) if m.text.starts_with("Réponse")));
+        assert_eq!(read_received(&submit("+33612345678", "x", false, 0).unwrap()[0].hex), Err(PduError::UnexpectedType(1)));
     }
 
     #[test]
