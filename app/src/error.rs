@@ -112,6 +112,10 @@ pub enum Field {
     AppointmentAt,
     Email,
     Area,
+    MacAddress,
+    Alias,
+    ModemCount,
+    Speed,
 }
 
 /// The lists whose items an error can point at.
@@ -294,6 +298,10 @@ impl Field {
             Field::AppointmentAt => td_string!(locale, field_appointment_at),
             Field::Email => td_string!(locale, field_email),
             Field::Area => td_string!(locale, field_area),
+            Field::MacAddress => td_string!(locale, field_mac_address),
+            Field::Alias => td_string!(locale, field_alias),
+            Field::ModemCount => td_string!(locale, field_modem_count),
+            Field::Speed => td_string!(locale, field_speed),
         }
         .to_string()
     }

@@ -1,7 +1,121 @@
 //! SMS campaigns over GSM modems: what a modem reports of itself (read by the gateway's AT engine,
-//! shown on the monitoring pages).
+//! shown on the monitoring pages), and what a gateway and the dispatcher say to each other.
+//!
+//! `gsm7` and `text`: the GSM alphabet and how a text splits into parts (the browser counts
+//! parts as the client types). Behind `ssr`: `groups` (modem groups, their gateways' tokens, the modems they report),
+//! `credit` (prepaid balance and its ledger), `dispatch` (leases, reports, expiry, status
+//! reports, replies).
+
+#[cfg(feature = "ssr")]
+pub mod credit;
+#[cfg(feature = "ssr")]
+pub mod dispatch;
+#[cfg(feature = "ssr")]
+pub mod groups;
+pub mod gsm7;
+pub mod text;
 
 use serde::{Deserialize, Serialize};
+
+/// A message handed to one modem: its text and number, and the parts still to send (numbered
+/// from 1). The gateway builds the PDUs itself from the text and the concatenation reference,
+/// so a part sent again is the same part.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lease {
+    pub message_id: i64,
+    /// Names this lease: a report naming an older one is stale.
+    pub lease_id: i64,
+    pub number: String,
+    pub text: String,
+    pub concat_reference: u8,
+    pub status_report: bool,
+    pub parts: Vec<u8>,
+    /// How long the lease holds without news (each report renews it).
+    pub valid_for_ms: i64,
+}
+
+/// What a modem did with one part.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PartOutcome {
+    /// The network accepted it; the reference comes back in the status report.
+    Sent { reference: Option<u8> },
+    /// The modem or the network refused it (`+CMS ERROR: …` as `result`).
+    Refused { result: String, refusal: Refusal },
+    /// Nothing went out (the modem did not give the prompt, the line failed before the PDU).
+    NotSent { reason: String },
+    /// The PDU went out and no answer came: the part may be on its way. Never resent blindly.
+    Uncertain { reason: String },
+}
+
+/// What a refusal means for the message and for the modem.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Refusal {
+    /// The message itself cannot be delivered (unassigned number, barred, invalid message).
+    Definitive,
+    /// Worth trying again later, on any modem (network congestion, temporary failure).
+    Transient,
+    /// This modem cannot send now (no SIM, PIN, no network, no service centre): another can.
+    Modem,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartReport {
+    pub message_id: i64,
+    pub lease_id: i64,
+    pub sequence: u8,
+    pub outcome: PartOutcome,
+}
+
+/// The dispatcher's answer to a part report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReportReply {
+    /// Send the next part; the lease holds this much longer.
+    Continue { valid_for_ms: i64 },
+    /// The lease is over (message done, failed, requeued, paused, or the lease was stale).
+    Stop,
+}
+
+/// The state of a message, as campaign reports show it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MessageState {
+    Queued,
+    Sending,
+    Sent,
+    Delivered,
+    Failed,
+    /// A part may or may not have gone out (a gateway or modem died while sending it).
+    Unknown,
+    /// Not sent at all: opted out, or a number that cannot receive SMS.
+    Skipped,
+}
+
+impl MessageState {
+    pub fn code(self) -> &'static str {
+        match self {
+            MessageState::Queued => "queued",
+            MessageState::Sending => "leased",
+            MessageState::Sent => "sent",
+            MessageState::Delivered => "delivered",
+            MessageState::Failed => "failed",
+            MessageState::Unknown => "unknown",
+            MessageState::Skipped => "skipped",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<MessageState> {
+        [
+            MessageState::Queued,
+            MessageState::Sending,
+            MessageState::Sent,
+            MessageState::Delivered,
+            MessageState::Failed,
+            MessageState::Unknown,
+            MessageState::Skipped,
+        ]
+        .into_iter()
+        .find(|state| state.code() == code)
+    }
+}
 
 /// The SIM as `AT+CPIN?` tells it (TS 27.007 §8.3; `+CME ERROR: 10`/`13`/`14` for the last three).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,7 +10,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use app::sms::{ModemStatus, Registration, Signal, SimState};
+use app::sms::{ModemStatus, Refusal, Registration, Signal, SimState};
 use futures::{SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Instant;
@@ -70,17 +70,6 @@ pub enum SendError {
     /// The PDU went out but no result came back: the part may have been sent.
     #[error("unknown: {0}")]
     Uncertain(ModemError),
-}
-
-/// What a refusal means for the message and for the modem.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Refusal {
-    /// The message itself cannot be delivered (unassigned number, barred, invalid message).
-    Definitive,
-    /// Worth trying again later, on any modem (network congestion, temporary failure).
-    Transient,
-    /// This modem cannot send now (no SIM, PIN, no network, no service centre): try another.
-    Modem,
 }
 
 /// Classifies a refused submit: `+CMS ERROR` codes are RP causes of TS 24.011 (0–127), TP

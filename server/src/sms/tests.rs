@@ -4,11 +4,11 @@
 
 use std::time::Duration;
 
-use app::sms::{Registration, SimState};
+use app::sms::{Refusal, Registration, SimState};
 use tokio::time::Instant;
 
 use super::at::{Final, Unsolicited};
-use super::modem::{Modem, ModemError, Refusal, SendError, refusal};
+use super::modem::{Modem, ModemError, SendError, refusal};
 use super::pdu::{self, ReportStatus, Received};
 use super::sim::{SimModem, SimModemConfig};
 

@@ -1,0 +1,114 @@
+//! A tenant's prepaid SMS credit, in the tenant's minor units, and its ledger. A message's parts
+//! are debited together when it is first leased (so a long message never stops half-paid), and
+//! the parts that definitively failed before going out are refunded.
+
+use sqlx::Row;
+
+use crate::db::Db;
+use crate::error::AppError;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Credit {
+    pub balance: i64,
+    pub part_price: i64,
+}
+
+pub async fn get(db: &Db, tenant_id: i64) -> Result<Credit, AppError> {
+    let row = sqlx::query("SELECT balance, part_price FROM sms_credit WHERE tenant_id = $1").bind(tenant_id).fetch_optional(db.pool()).await?;
+    Ok(match row {
+        Some(row) => Credit { balance: row.try_get(0)?, part_price: row.try_get(1)? },
+        None => Credit { balance: 0, part_price: DEFAULT_PART_PRICE },
+    })
+}
+
+/// The price of a part until the operator sets the tenant's own.
+pub const DEFAULT_PART_PRICE: i64 = 5;
+
+/// Adds `amount` (minor units, positive) to the tenant's credit, with its ledger line.
+pub async fn top_up(db: &Db, tenant_id: i64, amount: i64, now: i64) -> Result<Credit, AppError> {
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "INSERT INTO sms_credit (tenant_id, balance, part_price) VALUES ($1, $2, $3)
+         ON CONFLICT (tenant_id) DO UPDATE SET balance = sms_credit.balance + excluded.balance",
+    )
+    .bind(tenant_id)
+    .bind(amount)
+    .bind(DEFAULT_PART_PRICE)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("INSERT INTO sms_credit_moves (tenant_id, amount, reason, at) VALUES ($1, $2, 'top_up', $3)")
+        .bind(tenant_id)
+        .bind(amount)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    get(db, tenant_id).await
+}
+
+pub async fn set_part_price(db: &Db, tenant_id: i64, part_price: i64) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO sms_credit (tenant_id, balance, part_price) VALUES ($1, 0, $2)
+         ON CONFLICT (tenant_id) DO UPDATE SET part_price = excluded.part_price",
+    )
+    .bind(tenant_id)
+    .bind(part_price)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Debits `parts` parts of message `message_id` if the balance covers them; `None` if it does
+/// not (nothing is debited). Returns the amount debited.
+pub(super) async fn debit(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tenant_id: i64,
+    message_id: i64,
+    parts: i64,
+    now: i64,
+) -> Result<Option<i64>, AppError> {
+    let price: Option<i64> = sqlx::query_scalar("SELECT part_price FROM sms_credit WHERE tenant_id = $1").bind(tenant_id).fetch_optional(&mut **tx).await?;
+    let Some(price) = price else { return Ok(None) };
+    let amount = price * parts;
+    let done = sqlx::query("UPDATE sms_credit SET balance = balance - $1 WHERE tenant_id = $2 AND balance >= $1")
+        .bind(amount)
+        .bind(tenant_id)
+        .execute(&mut **tx)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Ok(None);
+    }
+    sqlx::query("INSERT INTO sms_credit_moves (tenant_id, amount, reason, message_id, parts, at) VALUES ($1, $2, 'parts', $3, $4, $5)")
+        .bind(tenant_id)
+        .bind(-amount)
+        .bind(message_id)
+        .bind(parts)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(Some(amount))
+}
+
+/// Gives back `amount` for `parts` parts of message `message_id` that never went out.
+pub(super) async fn refund(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tenant_id: i64,
+    message_id: i64,
+    parts: i64,
+    amount: i64,
+    now: i64,
+) -> Result<(), AppError> {
+    if amount <= 0 {
+        return Ok(());
+    }
+    sqlx::query("UPDATE sms_credit SET balance = balance + $1 WHERE tenant_id = $2").bind(amount).bind(tenant_id).execute(&mut **tx).await?;
+    sqlx::query("INSERT INTO sms_credit_moves (tenant_id, amount, reason, message_id, parts, at) VALUES ($1, $2, 'refund', $3, $4, $5)")
+        .bind(tenant_id)
+        .bind(amount)
+        .bind(message_id)
+        .bind(parts)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
