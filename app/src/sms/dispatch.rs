@@ -25,13 +25,10 @@ use super::{Lease, PartOutcome, PartReport, Refusal, ReportReply};
 use crate::db::Db;
 use crate::error::AppError;
 
-/// Delays before a message is tried again after its 1st, 2nd, 3rd… transient failure.
-pub const RETRY_DELAYS_MS: [i64; 4] = [30_000, 120_000, 600_000, 1_800_000];
 /// Transient failures after which a message is given up.
 pub const MAX_ATTEMPTS: i64 = 5;
-/// Consecutive failures after which a modem is set aside, and for how long.
+/// Consecutive failures after which a modem is set aside.
 pub const FAILURES_BEFORE_SET_ASIDE: i64 = 3;
-pub const SET_ASIDE_MS: i64 = 300_000;
 /// How many queued messages a lease request looks at before giving up.
 const CANDIDATES: i64 = 16;
 
@@ -43,11 +40,21 @@ pub struct Rules {
     pub lease_ms: i64,
     /// A modem silent this long releases the messages kept for it to any modem.
     pub affinity_release_ms: i64,
+    /// Delays before a message is tried again after its 1st, 2nd, 3rd and later transient failure.
+    pub retry_delays_ms: [i64; 4],
+    /// How long a modem failing repeatedly is left out.
+    pub set_aside_ms: i64,
 }
 
 impl Default for Rules {
     fn default() -> Self {
-        Rules { lease_ms: 120_000, affinity_release_ms: 600_000 }
+        Rules { lease_ms: 120_000, affinity_release_ms: 600_000, retry_delays_ms: [30_000, 120_000, 600_000, 1_800_000], set_aside_ms: 300_000 }
+    }
+}
+
+impl Rules {
+    fn retry_delay_ms(&self, attempts: i64) -> i64 {
+        self.retry_delays_ms[(attempts.max(1) as usize - 1).min(self.retry_delays_ms.len() - 1)]
     }
 }
 
@@ -275,17 +282,17 @@ pub async fn report(db: &Db, modem_id: i64, report: &PartReport, rules: &Rules, 
             ReportReply::Stop
         }
         PartOutcome::Refused { result, refusal: Refusal::Modem } => {
-            set_aside(&mut tx, modem_id, result, now).await?;
+            set_aside(&mut tx, modem_id, result, rules, now).await?;
             requeue(&mut tx, report.message_id, now).await?;
             ReportReply::Stop
         }
         PartOutcome::Refused { result: reason, refusal: Refusal::Transient } | PartOutcome::NotSent { reason } => {
-            modem_failed(&mut tx, modem_id, reason, now).await?;
+            modem_failed(&mut tx, modem_id, reason, rules, now).await?;
             let attempts = message.attempts + 1;
             if attempts >= MAX_ATTEMPTS {
                 give_up(&mut tx, &message, report.message_id, &format!("{attempts} attempts: {reason}"), now).await?;
             } else {
-                let delay = RETRY_DELAYS_MS[(attempts as usize - 1).min(RETRY_DELAYS_MS.len() - 1)];
+                let delay = rules.retry_delay_ms(attempts);
                 sqlx::query("UPDATE sms_messages SET attempts = $1, reason = $2 WHERE id = $3")
                     .bind(attempts)
                     .bind(reason)
@@ -435,21 +442,21 @@ async fn modem_succeeded(tx: &mut sqlx::Transaction<'static, sqlx::Any>, modem_i
 }
 
 /// One more failure in a row; the modem is set aside after `FAILURES_BEFORE_SET_ASIDE`.
-async fn modem_failed(tx: &mut sqlx::Transaction<'static, sqlx::Any>, modem_id: i64, reason: &str, now: i64) -> Result<(), AppError> {
+async fn modem_failed(tx: &mut sqlx::Transaction<'static, sqlx::Any>, modem_id: i64, reason: &str, rules: &Rules, now: i64) -> Result<(), AppError> {
     let failures: i64 = sqlx::query_scalar("UPDATE modems SET failures = failures + 1, error = $1 WHERE id = $2 RETURNING failures")
         .bind(reason)
         .bind(modem_id)
         .fetch_one(&mut **tx)
         .await?;
     if failures >= FAILURES_BEFORE_SET_ASIDE {
-        set_aside(tx, modem_id, reason, now).await?;
+        set_aside(tx, modem_id, reason, rules, now).await?;
     }
     Ok(())
 }
 
-async fn set_aside(tx: &mut sqlx::Transaction<'static, sqlx::Any>, modem_id: i64, reason: &str, now: i64) -> Result<(), AppError> {
+async fn set_aside(tx: &mut sqlx::Transaction<'static, sqlx::Any>, modem_id: i64, reason: &str, rules: &Rules, now: i64) -> Result<(), AppError> {
     sqlx::query("UPDATE modems SET set_aside_until = $1, failures = 0, error = $2 WHERE id = $3")
-        .bind(now + SET_ASIDE_MS)
+        .bind(now + rules.set_aside_ms)
         .bind(reason)
         .bind(modem_id)
         .execute(&mut **tx)

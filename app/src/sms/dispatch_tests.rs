@@ -118,7 +118,7 @@ async fn messages_are_leased_once_and_reports_settle_them_and_the_campaign() {
 
 #[tokio::test]
 async fn an_expired_lease_leaves_one_part_unknown_and_keeps_the_rest_for_its_modem() {
-    let rules = Rules { lease_ms: 10_000, affinity_release_ms: 60_000 };
+    let rules = Rules { lease_ms: 10_000, affinity_release_ms: 60_000, ..Rules::default() };
     for db in each_backend().await {
         let s = setup(&db, 2, 100).await;
         let id = queue(&db, &s, 3).await;
@@ -186,7 +186,7 @@ async fn transient_failures_back_off_set_a_failing_modem_aside_then_give_up_and_
             if attempt < MAX_ATTEMPTS {
                 assert_eq!(message_state(&db, id).await, MessageState::Queued);
                 assert!(lease(&db, s.modems[1], &rules, now + 1).await.unwrap().is_none(), "not before its retry delay");
-                now += RETRY_DELAYS_MS[(attempt as usize - 1).min(RETRY_DELAYS_MS.len() - 1)];
+                now += rules.retry_delay_ms(attempt);
             }
         }
         assert_eq!(message_state(&db, id).await, MessageState::Failed);

@@ -4,7 +4,7 @@
 
 use sqlx::Row;
 
-use super::ModemStatus;
+use super::{GroupOrders, ModemStatus};
 use crate::auth::sessions::{new_token, token_hash};
 use crate::db::{Db, flag};
 use crate::error::{AppError, Field, Problem};
@@ -103,7 +103,18 @@ pub async fn authenticate(db: &Db, token: &str, now: i64) -> Result<Option<Gatew
 /// Records what a gateway reported of the modem on `port`; returns the modem's id. A modem is
 /// known by its IMEI: moved to another port or another group, it keeps its history.
 pub async fn record_modem(db: &Db, group_id: i64, port: &str, status: &ModemStatus, error: &str, now: i64) -> Result<Option<i64>, AppError> {
-    let Some(imei) = &status.imei else { return Ok(None) };
+    let Some(imei) = &status.imei else {
+        // A modem that did not say who it is (port unreachable, not answering): the one last
+        // seen on that port shows the error.
+        sqlx::query("UPDATE modems SET error = $1, seen_at = $2 WHERE group_id = $3 AND port = $4")
+            .bind(error)
+            .bind(now)
+            .bind(group_id)
+            .bind(port)
+            .execute(db.pool())
+            .await?;
+        return Ok(None);
+    };
     let signal = status.signal;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO modems (group_id, imei, port, imsi, operator, sim, registration, signal_dbm, signal_quality, error, seen_at)
@@ -128,6 +139,20 @@ pub async fn record_modem(db: &Db, group_id: i64, port: &str, status: &ModemStat
     .fetch_one(db.pool())
     .await?;
     Ok(Some(id))
+}
+
+/// What the group's gateway must do.
+pub async fn orders(db: &Db, group_id: i64) -> Result<GroupOrders, AppError> {
+    let row = sqlx::query("SELECT started, parts_per_minute, modem_count FROM modem_groups WHERE id = $1")
+        .bind(group_id)
+        .fetch_optional(db.pool())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(GroupOrders {
+        started: row.try_get::<i64, _>(0)? != 0,
+        parts_per_minute: row.try_get::<i64, _>(1)? as u32,
+        modem_count: row.try_get::<i64, _>(2)? as u32,
+    })
 }
 
 /// The id of the modem `imei` if it belongs to `group_id` (a gateway speaks for its own modems only).

@@ -219,3 +219,38 @@ pub fn operator_name(code: &str) -> Option<&'static str> {
         _ => return None,
     })
 }
+
+/// What a gateway says of one of its modems after a monitoring round.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModemReport {
+    /// The serial port the modem answers on.
+    pub port: String,
+    pub status: ModemStatus,
+    /// Why the modem cannot be used, when it cannot (port unreachable, not answering).
+    pub error: String,
+}
+
+/// What the dispatcher tells a gateway about its group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupOrders {
+    pub started: bool,
+    /// Parts per minute for the whole group.
+    pub parts_per_minute: u32,
+    pub modem_count: u32,
+}
+
+impl GroupOrders {
+    /// The least time between two parts on one modem: the group's speed shared by its modems.
+    pub fn interval_ms(&self) -> u64 {
+        60_000 * u64::from(self.modem_count.max(1)) / u64::from(self.parts_per_minute.max(1))
+    }
+}
+
+/// Something a modem received and the gateway read from its storage.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Inbound {
+    /// A message (its parts joined when it was long).
+    Message { sender: String, text: String, sent_at_ms: i64 },
+    /// A status report on a part this modem sent with `reference`.
+    Report { reference: u8, recipient: String, delivered: bool, code: u8 },
+}

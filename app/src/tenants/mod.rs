@@ -35,7 +35,7 @@ pub const MAX_TENANT_NAME_CHARS: u32 = 120;
 mod tests;
 
 /// Data-layer tests of every capability start from a tenant with its administrator.
-#[cfg(all(test, feature = "ssr"))]
+#[cfg(all(any(test, feature = "test-support"), feature = "ssr"))]
 pub mod testing {
     use crate::auth::guard::TenantScope;
     use crate::db::Db;

@@ -152,3 +152,162 @@ async fn an_unreachable_serial_port_is_a_clear_error() {
         Ok(_) => panic!("the port does not exist"),
     }
 }
+
+mod gateway {
+    //! A gateway drives simulated modems through their ptys against the real dispatcher, on both
+    //! database backends: a campaign with long, accented and emoji messages, a modem refusing
+    //! parts now and then, status reports, a STOP reply.
+
+    use std::collections::HashMap;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use app::db::Db;
+    use app::db::testing::each_backend;
+    use app::sms::dispatch::{self, Rules};
+    use app::sms::{credit, groups, text};
+    use app::tenants::testing::tenant;
+    use sqlx::Row;
+    use tokio::sync::watch;
+
+    use crate::sms::dispatcher::GroupDispatcher;
+    use crate::sms::gateway::{self, GatewayConfig};
+    use crate::sms::sim::{SimModem, SimModemConfig};
+
+    const T0: i64 = 1_795_428_000_000;
+
+    fn texts() -> Vec<String> {
+        vec![
+            "Soldes d'hiver : -30 % sur tout le magasin ce week-end !".to_string(),
+            "Élodie, votre rendez-vous est confirmé. Répondez STOP pour ne plus recevoir nos messages. ".repeat(3),
+            "Livraison 🚚 demain entre 8 h et 12 h — merci de votre confiance ! ".repeat(2),
+            "Prix en euros : 10 € {code PROMO} [valable jusqu'à dimanche] ~ ^ | \\".to_string(),
+        ]
+    }
+
+    async fn settled(db: &Db, campaign_id: i64) -> bool {
+        let waiting: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sms_messages WHERE campaign_id = $1 AND state IN ('queued', 'leased', 'sent')")
+            .bind(campaign_id)
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        waiting == 0
+    }
+
+    #[tokio::test]
+    async fn a_gateway_sends_a_campaign_through_simulated_modems_and_brings_back_reports_and_replies() {
+        for db in each_backend().await {
+            let scope = tenant(&db, "Fleurs & Co", "anne").await;
+            let base_id: i64 = sqlx::query_scalar(
+                "INSERT INTO contact_bases (tenant_id, name, state, source_file, country, custom_fields, created_at)
+                 VALUES ($1, 'Clients', 'ready', 'base.csv', 'FR', '[]', $2) RETURNING id",
+            )
+            .bind(scope.tenant_id())
+            .bind(T0)
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+            let campaign_id: i64 = sqlx::query_scalar(
+                "INSERT INTO sms_campaigns (tenant_id, name, base_id, template, state, created_at) VALUES ($1, 'Hiver', $2, 'x', 'active', $3) RETURNING id",
+            )
+            .bind(scope.tenant_id())
+            .bind(base_id)
+            .bind(T0)
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+            credit::top_up(&db, scope.tenant_id(), 10_000, T0).await.unwrap();
+
+            let mut expected = HashMap::new();
+            let mut tx = db.begin_write().await.unwrap();
+            for i in 0..24 {
+                let number = format!("+336000000{i:02}");
+                let body = texts()[i % 4].clone();
+                let parts = text::plan(&body).1 as u32;
+                dispatch::enqueue(&mut tx, scope.tenant_id(), campaign_id, None, &number, &body, parts, T0).await.unwrap();
+                expected.insert(number, body);
+            }
+            tx.commit().await.unwrap();
+
+            let sims: Vec<SimModem> = (1..=3)
+                .map(|n| {
+                    let config = SimModemConfig {
+                        send_latency: Duration::from_millis(15),
+                        report_delay: Duration::from_millis(10),
+                        failure_rate: if n == 2 { 0.25 } else { 0.0 },
+                        ..SimModemConfig::numbered(n)
+                    };
+                    SimModem::spawn(config).unwrap()
+                })
+                .collect();
+            let (group_id, _token) = groups::create(&db, "02:00:00:00:00:01", "Rack A", 3, 6_000, T0).await.unwrap();
+            groups::set_started(&db, group_id, true).await.unwrap();
+            let rules = Rules { lease_ms: 5_000, retry_delays_ms: [50, 100, 200, 400], set_aside_ms: 500, ..Rules::default() };
+            let link = Arc::new(GroupDispatcher::new(db.clone(), group_id, rules));
+            let config = GatewayConfig {
+                monitor_every: Duration::from_millis(300),
+                idle_poll: Duration::from_millis(50),
+                command_timeout: Duration::from_millis(500),
+                send_timeout: Duration::from_secs(2),
+                reopen_after: Duration::from_millis(200),
+                ..GatewayConfig::new(sims.iter().map(|s| s.path.clone()).collect())
+            };
+            let (stop, stopped) = watch::channel(false);
+            let running = tokio::spawn(gateway::run(link, config, stopped));
+
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+            while !settled(&db, campaign_id).await {
+                assert!(tokio::time::Instant::now() < deadline, "the campaign did not settle in time");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+
+            // Message by message, what the simulated network received is what was asked, once.
+            let mut received: HashMap<String, Vec<(u8, String)>> = HashMap::new();
+            for sim in &sims {
+                for part in sim.received() {
+                    received.entry(part.to.clone()).or_default().push((part.part.map_or(1, |p| p.2), part.text));
+                }
+            }
+            for (number, body) in &expected {
+                let mut parts = received.remove(number).unwrap_or_else(|| panic!("nothing received for {number}"));
+                parts.sort();
+                let sequences: Vec<u8> = parts.iter().map(|(s, _)| *s).collect();
+                assert_eq!(sequences, (1..=text::plan(body).1 as u8).collect::<Vec<_>>(), "each part of {number} exactly once");
+                assert_eq!(parts.into_iter().map(|(_, t)| t).collect::<String>(), *body);
+            }
+            let states: Vec<String> = sqlx::query_scalar("SELECT DISTINCT state FROM sms_messages WHERE campaign_id = $1").bind(campaign_id).fetch_all(db.pool()).await.unwrap();
+            assert_eq!(states, ["delivered"], "every message delivered, as the status reports said");
+            let state: String = sqlx::query_scalar("SELECT state FROM sms_campaigns WHERE id = $1").bind(campaign_id).fetch_one(db.pool()).await.unwrap();
+            assert_eq!(state, "finished");
+            let modems: Vec<(String, String)> = sqlx::query("SELECT imei, operator FROM modems WHERE group_id = $1 ORDER BY imei")
+                .bind(group_id)
+                .fetch_all(db.pool())
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|row| (row.get(0), row.get(1)))
+                .collect();
+            assert_eq!(modems, sims.iter().map(|s| (s.imei.clone(), "20801".to_string())).collect::<Vec<_>>());
+
+            // A reply to one of the messages: handed over, attributed, STOP honoured.
+            let answered = sims[0].received().first().expect("modem 1 sent something").to.clone();
+            sims[0].deliver(&answered, "STOP");
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+            loop {
+                let opted: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sms_opt_outs WHERE tenant_id = $1 AND number = $2")
+                    .bind(scope.tenant_id())
+                    .bind(&answered)
+                    .fetch_one(db.pool())
+                    .await
+                    .unwrap();
+                if opted == 1 {
+                    break;
+                }
+                assert!(tokio::time::Instant::now() < deadline, "the STOP reply never arrived");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            stop.send(true).unwrap();
+            running.await.unwrap();
+        }
+    }
+}

@@ -1,0 +1,373 @@
+//! The gateway agent: drives every modem of a group in parallel, one task per serial port.
+//!
+//! Each modem task opens its port, sets the modem up, and loops: a monitoring round every 20 s
+//! (reported to the dispatcher, which answers with the group's orders), messages and status
+//! reports read from the modem's storage and handed over before they are deleted, and — while
+//! the group is started and the modem can send — one leased message at a time, its parts sent
+//! in order at the group's pace. Each part's outcome is reported before the next part starts,
+//! so if this gateway dies, at most the one part in flight is in doubt (see `app::sms::dispatch`).
+//!
+//! The dispatcher is reached through `DispatchLink`: over HTTP for a remote group (`relais
+//! gateway`), or directly on the database for modems attached to the server itself.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::sms::{GroupOrders, Inbound, Lease, ModemReport, PartOutcome, PartReport, ReportReply};
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use super::at::Unsolicited;
+use super::modem::{Modem, ModemError, SendError, Stored, refusal};
+use super::pdu::{self, Received, ReportStatus};
+
+/// Why the dispatcher could not be reached or refused the gateway.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LinkError {
+    #[error("dispatcher unreachable: {0}")]
+    Unreachable(String),
+    #[error("the dispatcher refused this gateway's token")]
+    Unauthorised,
+    #[error("the dispatcher does not know modem {0}")]
+    UnknownModem(String),
+    #[error("dispatcher error: {0}")]
+    Server(String),
+}
+
+/// The gateway's side of the dispatcher.
+pub trait DispatchLink: Send + Sync + 'static {
+    /// Reports a modem's monitoring round; answers with the group's orders.
+    fn modem_status(&self, report: &ModemReport) -> impl Future<Output = Result<GroupOrders, LinkError>> + Send;
+    fn lease(&self, imei: &str) -> impl Future<Output = Result<Option<Lease>, LinkError>> + Send;
+    fn report(&self, imei: &str, report: &PartReport) -> impl Future<Output = Result<ReportReply, LinkError>> + Send;
+    /// Hands over what a modem received; once this succeeds the gateway deletes it from the modem.
+    fn inbound(&self, imei: &str, items: &[Inbound]) -> impl Future<Output = Result<(), LinkError>> + Send;
+}
+
+#[derive(Clone, Debug)]
+pub struct GatewayConfig {
+    pub ports: Vec<String>,
+    pub monitor_every: Duration,
+    /// How long an idle modem waits for news before asking for work again.
+    pub idle_poll: Duration,
+    pub command_timeout: Duration,
+    pub send_timeout: Duration,
+    /// Wait before reopening a port that failed.
+    pub reopen_after: Duration,
+}
+
+impl GatewayConfig {
+    pub fn new(ports: Vec<String>) -> Self {
+        GatewayConfig {
+            ports,
+            monitor_every: Duration::from_secs(20),
+            idle_poll: Duration::from_secs(1),
+            command_timeout: super::modem::COMMAND_TIMEOUT,
+            send_timeout: super::modem::SEND_TIMEOUT,
+            reopen_after: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Runs one task per port until `stop` turns true.
+pub async fn run<L: DispatchLink>(link: Arc<L>, config: GatewayConfig, stop: watch::Receiver<bool>) {
+    let tasks: Vec<_> = config
+        .ports
+        .iter()
+        .map(|port| tokio::spawn(drive(link.clone(), port.clone(), config.clone(), stop.clone())))
+        .collect();
+    for task in tasks {
+        let _ = task.await;
+    }
+}
+
+/// One modem, for the gateway's lifetime: reopened whenever its line fails.
+async fn drive<L: DispatchLink>(link: Arc<L>, port: String, config: GatewayConfig, mut stop: watch::Receiver<bool>) {
+    while !*stop.borrow() {
+        let failure = match Modem::open(&port) {
+            Ok(modem) => {
+                let mut worker = Worker { link: link.as_ref(), port: &port, config: &config, modem: modem.with_command_timeout(config.command_timeout), imei: None, orders: None, next_part_at: Instant::now(), partial: HashMap::new() };
+                worker.work(&mut stop).await
+            }
+            Err(error) => error,
+        };
+        if *stop.borrow() {
+            break;
+        }
+        tracing::warn!(port, %failure, "modem unavailable");
+        let report = ModemReport { port: port.clone(), error: failure.to_string(), ..ModemReport::default() };
+        if let Err(error) = link.modem_status(&report).await {
+            tracing::debug!(port, %error, "cannot report the modem's failure");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(config.reopen_after) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
+
+/// Parts of long incoming messages waiting for the rest: (sender, reference) → when first seen.
+type Partial = HashMap<(String, u16), Instant>;
+
+/// An incomplete long message is handed over as it is after this long.
+const PARTIAL_PATIENCE: Duration = Duration::from_secs(3600);
+
+struct Worker<'a, L, T> {
+    link: &'a L,
+    port: &'a str,
+    config: &'a GatewayConfig,
+    modem: Modem<T>,
+    imei: Option<String>,
+    orders: Option<GroupOrders>,
+    next_part_at: Instant,
+    partial: Partial,
+}
+
+impl<L: DispatchLink, T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> Worker<'_, L, T> {
+    /// Works the modem until its line fails (the error) or the gateway stops.
+    async fn work(&mut self, stop: &mut watch::Receiver<bool>) -> ModemError {
+        match self.modem.initialise().await {
+            Err(refused) if refused.is_refusal() => tracing::warn!(port = self.port, %refused, "modem set-up incomplete"),
+            Err(error) => return error,
+            Ok(()) => {}
+        }
+        let mut can_send = false;
+        let mut next_round = Instant::now();
+        let mut sweep = true;
+        loop {
+            if *stop.borrow() {
+                return ModemError::Closed;
+            }
+            if Instant::now() >= next_round {
+                next_round = Instant::now() + self.config.monitor_every;
+                match self.monitor().await {
+                    Ok(sendable) => can_send = sendable,
+                    Err(error) => return error,
+                }
+                sweep = true;
+            }
+            for notice in self.modem.take_unsolicited() {
+                sweep |= self.notice(notice).await;
+            }
+            if sweep {
+                if let Err(error) = self.sweep().await {
+                    return error;
+                }
+                sweep = false;
+            }
+            let started = self.orders.is_some_and(|orders| orders.started);
+            if started && can_send && let Some(imei) = self.imei.clone() {
+                match self.link.lease(&imei).await {
+                    Ok(Some(lease)) => {
+                        if let Err(error) = self.send(&imei, lease).await {
+                            return error;
+                        }
+                        continue;
+                    }
+                    Ok(None) => {}
+                    Err(error) => tracing::warn!(port = self.port, %error, "cannot ask for work"),
+                }
+            }
+            let until = next_round.min(Instant::now() + self.config.idle_poll);
+            tokio::select! {
+                notice = self.modem.wait_unsolicited(until) => match notice {
+                    Ok(Some(notice)) => sweep |= self.notice(notice).await,
+                    Ok(None) => {}
+                    Err(error) => return error,
+                },
+                _ = stop.changed() => {}
+            }
+        }
+    }
+
+    /// A monitoring round, reported; returns whether the modem may send.
+    async fn monitor(&mut self) -> Result<bool, ModemError> {
+        let status = self.modem.status().await?;
+        if status.imei.is_some() {
+            self.imei = status.imei.clone();
+        }
+        let sendable = status.can_send();
+        let report = ModemReport { port: self.port.to_string(), status, error: String::new() };
+        match self.link.modem_status(&report).await {
+            Ok(orders) => self.orders = Some(orders),
+            Err(error) => tracing::warn!(port = self.port, %error, "cannot report the modem's state"),
+        }
+        Ok(sendable)
+    }
+
+    /// Handles an unsolicited result; returns whether the storage should be read.
+    async fn notice(&mut self, notice: Unsolicited) -> bool {
+        match notice {
+            Unsolicited::NewMessage { .. } | Unsolicited::NewReport { .. } => true,
+            Unsolicited::StatusReport { pdu } => {
+                if let Ok(report) = pdu::read_status_report(&pdu) {
+                    self.hand_over(&[inbound_report(&report)].into_iter().flatten().collect::<Vec<_>>()).await;
+                }
+                false
+            }
+            Unsolicited::Message { pdu } => {
+                if let Ok(message) = pdu::read_deliver(&pdu) {
+                    let item = Inbound::Message { sender: message.address, text: message.text, sent_at_ms: message.sent_at_ms.unwrap_or_default() };
+                    self.hand_over(&[item]).await;
+                }
+                false
+            }
+            Unsolicited::Registration { .. } | Unsolicited::Ring | Unsolicited::Huawei { .. } => false,
+        }
+    }
+
+    async fn hand_over(&self, items: &[Inbound]) -> bool {
+        let Some(imei) = &self.imei else { return false };
+        if items.is_empty() {
+            return true;
+        }
+        match self.link.inbound(imei, items).await {
+            Ok(()) => true,
+            Err(error) => {
+                tracing::warn!(port = self.port, %error, "cannot hand over what the modem received; kept on the modem");
+                false
+            }
+        }
+    }
+
+    /// Reads the modem's storage, hands over what is complete, then deletes it from the modem.
+    async fn sweep(&mut self) -> Result<(), ModemError> {
+        if self.imei.is_none() {
+            return Ok(());
+        }
+        let stored = match self.modem.stored().await {
+            Ok(stored) => stored,
+            // No SIM, no storage: nothing to read.
+            Err(refused) if refused.is_refusal() => return Ok(()),
+            Err(error) => return Err(error),
+        };
+        let (items, done) = assemble(stored, &mut self.partial, Instant::now());
+        if !items.is_empty() && !self.hand_over(&items).await {
+            return Ok(());
+        }
+        for index in done {
+            match self.modem.delete(index).await {
+                Err(refused) if refused.is_refusal() => tracing::warn!(port = self.port, index, %refused, "cannot delete a stored message"),
+                other => other?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends a leased message's parts in order, each reported before the next starts.
+    async fn send(&mut self, imei: &str, lease: Lease) -> Result<(), ModemError> {
+        let mut valid_until = Instant::now() + Duration::from_millis(lease.valid_for_ms.max(0) as u64);
+        let built = pdu::submit(&lease.number, &lease.text, lease.status_report, lease.concat_reference);
+        let pace = Duration::from_millis(self.orders.map_or(0, |orders| orders.interval_ms()));
+        for sequence in &lease.parts {
+            let outcome = match built.as_ref().map(|parts| parts.get(usize::from(*sequence).saturating_sub(1))) {
+                Err(error) => PartOutcome::Refused { result: error.to_string(), refusal: app::sms::Refusal::Definitive },
+                Ok(None) => PartOutcome::Refused { result: format!("no part {sequence}"), refusal: app::sms::Refusal::Definitive },
+                Ok(Some(part)) => {
+                    tokio::time::sleep_until(self.next_part_at).await;
+                    // Never start a part the lease might not outlive: an expired lease's first
+                    // unreported part is taken as on the air.
+                    if Instant::now() + self.config.send_timeout >= valid_until {
+                        tracing::warn!(port = self.port, message = lease.message_id, "lease too short to send; left to expire");
+                        return Ok(());
+                    }
+                    self.next_part_at = Instant::now() + pace;
+                    match self.modem.send_part(part, self.config.send_timeout).await {
+                        Ok(reference) => PartOutcome::Sent { reference },
+                        Err(SendError::Refused(result)) => PartOutcome::Refused { refusal: refusal(&result), result: result.to_string() },
+                        Err(SendError::NotSent(error)) => PartOutcome::NotSent { reason: error.to_string() },
+                        Err(SendError::Uncertain(error)) => PartOutcome::Uncertain { reason: error.to_string() },
+                    }
+                }
+            };
+            let troubled = matches!(outcome, PartOutcome::NotSent { .. } | PartOutcome::Uncertain { .. });
+            let report = PartReport { message_id: lease.message_id, lease_id: lease.lease_id, sequence: *sequence, outcome };
+            let asked_at = Instant::now();
+            let reply = self.report(imei, &report, valid_until).await;
+            if troubled {
+                // The line is in doubt: abandon any prompt and let late answers pass.
+                self.modem.recover().await?;
+            }
+            match reply {
+                Some(ReportReply::Continue { valid_for_ms }) => valid_until = asked_at + Duration::from_millis(valid_for_ms.max(0) as u64),
+                Some(ReportReply::Stop) | None => return Ok(()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Reports a part, retrying while the lease holds; `None` if the dispatcher stayed out of reach
+    /// (the lease then expires and the dispatcher treats this part as possibly sent).
+    async fn report(&self, imei: &str, report: &PartReport, valid_until: Instant) -> Option<ReportReply> {
+        let mut delay = Duration::from_millis(200);
+        loop {
+            match self.link.report(imei, report).await {
+                Ok(reply) => return Some(reply),
+                Err(error) => {
+                    tracing::warn!(port = self.port, %error, "cannot report a part; retrying");
+                    if Instant::now() + delay >= valid_until {
+                        return None;
+                    }
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(10));
+                }
+            }
+        }
+    }
+}
+
+fn inbound_report(report: &pdu::StatusReport) -> Option<Inbound> {
+    let delivered = match report.status {
+        ReportStatus::Delivered => true,
+        ReportStatus::Failed => false,
+        // The network still tries: a final report will follow.
+        ReportStatus::Pending => return None,
+    };
+    Some(Inbound::Report { reference: report.reference, recipient: report.recipient.clone(), delivered, code: report.code })
+}
+
+/// What the storage holds, as items to hand over and the indexes to delete once handed over.
+/// The parts of a long message wait for each other (up to `PARTIAL_PATIENCE`); a PDU that
+/// cannot be read is logged and deleted, or it would fill the storage.
+fn assemble(stored: Vec<Stored>, partial: &mut Partial, now: Instant) -> (Vec<Inbound>, Vec<u32>) {
+    let mut items = Vec::new();
+    let mut done = Vec::new();
+    let mut long: HashMap<(String, u16), Vec<(u32, pdu::Message)>> = HashMap::new();
+    for s in stored {
+        match s.read {
+            Ok(Received::Report(report)) => {
+                items.extend(inbound_report(&report));
+                done.push(s.index);
+            }
+            Ok(Received::Message(message)) => match message.concatenation {
+                Some(concatenation) if concatenation.total > 1 => {
+                    long.entry((message.address.clone(), concatenation.reference)).or_default().push((s.index, message));
+                }
+                _ => {
+                    items.push(Inbound::Message { sender: message.address, text: message.text, sent_at_ms: message.sent_at_ms.unwrap_or_default() });
+                    done.push(s.index);
+                }
+            },
+            Err(error) => {
+                tracing::warn!(index = s.index, pdu = s.pdu, %error, "unreadable PDU in the modem's storage; deleted");
+                done.push(s.index);
+            }
+        }
+    }
+    for (key, mut parts) in long {
+        parts.sort_by_key(|(_, m)| m.concatenation.map(|c| c.sequence));
+        let total = parts[0].1.concatenation.map_or(1, |c| usize::from(c.total));
+        let first_seen = *partial.entry(key.clone()).or_insert(now);
+        if parts.len() < total && now.duration_since(first_seen) < PARTIAL_PATIENCE {
+            continue;
+        }
+        partial.remove(&key);
+        let text: String = parts.iter().map(|(_, m)| m.text.as_str()).collect();
+        let sent_at_ms = parts[0].1.sent_at_ms.unwrap_or_default();
+        items.push(Inbound::Message { sender: key.0, text, sent_at_ms });
+        done.extend(parts.iter().map(|(index, _)| *index));
+    }
+    (items, done)
+}
