@@ -56,6 +56,8 @@ enum Command {
     /// Simulators of the outside world, for demos and tests.
     #[command(subcommand)]
     Sim(SimCommand),
+    /// Drive the GSM modems of a group's computer for the Relais server (the gateway agent).
+    Gateway(GatewayArgs),
 }
 
 #[derive(Subcommand)]
@@ -189,6 +191,39 @@ pub struct ServeArgs {
     /// How often the queue_log and CDR files are read for new lines, in milliseconds.
     #[arg(long, env = "RELAIS_IMPORT_INTERVAL_MS", default_value_t = 2000)]
     pub import_interval_ms: u64,
+    /// Serial ports of GSM modems attached to this server, driven by a gateway inside it for the
+    /// modem group given by --local-modem-group.
+    #[arg(long, env = "RELAIS_LOCAL_MODEMS", value_delimiter = ',')]
+    pub local_modems: Vec<String>,
+    /// MAC address of the modem group (created in the admin pages) the local modems belong to.
+    #[arg(long, env = "RELAIS_LOCAL_MODEM_GROUP")]
+    pub local_modem_group: Option<String>,
+    /// How long a message leased to a modem holds without news, in seconds (more than a send
+    /// may take: 60 s).
+    #[arg(long, env = "RELAIS_SMS_LEASE_SECS", default_value_t = 120)]
+    pub sms_lease_secs: u64,
+}
+
+impl ServeArgs {
+    pub fn dispatch_rules(&self) -> app::sms::dispatch::Rules {
+        app::sms::dispatch::Rules { lease_ms: self.sms_lease_secs.max(70) as i64 * 1000, ..app::sms::dispatch::Rules::default() }
+    }
+}
+
+#[derive(Args)]
+pub struct GatewayArgs {
+    /// Relais's URL, e.g. https://relais.example.com.
+    #[arg(long, env = "RELAIS_SERVER")]
+    server: String,
+    /// The group's token, shown when the group was created.
+    #[arg(long, env = "RELAIS_GATEWAY_TOKEN")]
+    token: String,
+    /// Serial ports to drive; by default every USB serial port found (/dev/ttyUSB*, /dev/ttyACM*).
+    #[arg(long, value_delimiter = ',')]
+    ports: Vec<String>,
+    /// A file listing the serial ports, one per line (as `relais sim modem --ports-file` writes).
+    #[arg(long)]
+    ports_file: Option<PathBuf>,
 }
 
 /// One Asterisk manager connection from the configuration.
@@ -309,6 +344,7 @@ impl Cli {
         match self.command {
             Command::Sim(SimCommand::Pbx(args)) => return sim_pbx(args).await,
             Command::Sim(SimCommand::Modem(args)) => return sim_modem(args).await,
+            Command::Gateway(args) => return gateway(args).await,
             _ => {}
         }
         let db = self.database.connect().await?;
@@ -324,7 +360,7 @@ impl Cli {
                 let banner = demo::banner(&args.serve.public_url(), &args.password, &logins, &simulator);
                 serve::serve(db, args.serve, &self.database.data_dir, started, Some(banner)).await
             }
-            Command::Sim(_) => unreachable!("handled before connecting to the database"),
+            Command::Sim(_) | Command::Gateway(_) => unreachable!("handled before connecting to the database"),
             Command::User(UserCommand::Create { login, first_name, last_name, tenant, profiles }) => {
                 let tenant_id = match tenant {
                     None => 1,
@@ -447,6 +483,30 @@ async fn sim_modem(args: SimModemArgs) -> anyhow::Result<()> {
         std::fs::write(file, paths).with_context(|| format!("cannot write {}", file.display()))?;
     }
     tokio::signal::ctrl_c().await.context("cannot wait for Ctrl-C")?;
+    Ok(())
+}
+
+async fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
+    use server::sms::gateway::{self, GatewayConfig};
+    use server::sms::remote::RemoteDispatcher;
+    let mut ports = args.ports;
+    if let Some(file) = &args.ports_file {
+        let listed = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+        ports.extend(listed.lines().map(str::trim).filter(|line| !line.is_empty()).map(String::from));
+    }
+    if ports.is_empty() {
+        ports = gateway::usb_serial_ports();
+    }
+    if ports.is_empty() {
+        bail!("no serial port to drive: none found under /dev/ttyUSB* or /dev/ttyACM*, and none given with --ports");
+    }
+    let link = RemoteDispatcher::new(&args.server, &args.token).map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("gateway for {}: driving {}", args.server, ports.join(", "));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let running = tokio::spawn(gateway::run(std::sync::Arc::new(link), GatewayConfig::new(ports), stopped));
+    tokio::signal::ctrl_c().await.context("cannot wait for Ctrl-C")?;
+    let _ = stop.send(true);
+    running.await.context("gateway task")?;
     Ok(())
 }
 

@@ -46,6 +46,8 @@ pub async fn serve(
     }
     let router = router(db.clone(), auth.clone(), bridge, imports, &args);
     start_imports(&db, &args)?;
+    server::sms::dispatcher::spawn_lease_sweep(db.clone(), Duration::from_secs(5));
+    start_local_gateway(&db, &args).await?;
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("cannot listen on {}", args.addr))?;
@@ -76,6 +78,32 @@ fn start_bridge(args: &ServeArgs) -> Option<Arc<dyn AcdBridge>> {
         .map(|pbx| (pbx.name.clone(), AmiConfig::new(pbx.address.clone(), pbx.username.clone(), pbx.secret.clone())))
         .collect();
     Some(Arc::new(Bridge::start(configs, args.dial_context.clone())))
+}
+
+/// The gateway inside the server, for modems attached to it.
+async fn start_local_gateway(db: &Db, args: &ServeArgs) -> anyhow::Result<()> {
+    use server::sms::dispatcher::GroupDispatcher;
+    use server::sms::gateway::{self, GatewayConfig};
+    if args.local_modems.is_empty() {
+        return Ok(());
+    }
+    let mac = args.local_modem_group.as_deref().context("--local-modems needs --local-modem-group (the group's MAC address)")?;
+    let normalised = app::sms::groups::normalise_mac(mac).with_context(|| format!("not a MAC address: {mac}"))?;
+    let group_id: i64 = sqlx::query_scalar("SELECT id FROM modem_groups WHERE mac = $1")
+        .bind(&normalised)
+        .fetch_optional(db.pool())
+        .await?
+        .with_context(|| format!("no modem group with MAC address {normalised}: create it in the admin pages first"))?;
+    let link = Arc::new(GroupDispatcher::new(db.clone(), group_id, args.dispatch_rules()));
+    let config = GatewayConfig::new(args.local_modems.clone());
+    tracing::info!(group = normalised, ports = ?config.ports, "driving the modems attached to this server");
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    // The server's lifetime is the gateway's: `stop` lives as long as the task.
+    tokio::spawn(async move {
+        let _keep = stop;
+        gateway::run(link, config, stopped).await;
+    });
+    Ok(())
 }
 
 /// Tails each configured queue_log and Master.csv into the database, every interval.
@@ -147,6 +175,7 @@ pub fn router(
                 }
             }),
         )
+        .nest("/api/gateway", server::sms::api::router(db.clone(), args.dispatch_rules()))
         .leptos_routes_with_context(&options, routes, context.clone(), {
             let options = options.clone();
             move || shell(options.clone())

@@ -84,7 +84,7 @@ pub async fn set_started(db: &Db, id: i64, started: bool) -> Result<(), AppError
 
 /// The group whose gateway holds `token`, noting that it was seen.
 pub async fn authenticate(db: &Db, token: &str, now: i64) -> Result<Option<GatewayGroup>, AppError> {
-    let row = sqlx::query("SELECT id, alias, started, modem_count, parts_per_minute FROM modem_groups WHERE token_hash = $1")
+    let row = sqlx::query("SELECT id, alias, started, modem_count, parts_per_minute, seen_at FROM modem_groups WHERE token_hash = $1")
         .bind(token_hash(token))
         .fetch_optional(db.pool())
         .await?;
@@ -96,7 +96,11 @@ pub async fn authenticate(db: &Db, token: &str, now: i64) -> Result<Option<Gatew
         modem_count: row.try_get::<i64, _>(3)? as u32,
         parts_per_minute: row.try_get::<i64, _>(4)? as u32,
     };
-    sqlx::query("UPDATE modem_groups SET seen_at = $1 WHERE id = $2").bind(now).bind(group.id).execute(db.pool()).await?;
+    // Written at most once a second: gateways call several times per part.
+    let seen_at: i64 = row.try_get(5)?;
+    if now - seen_at >= 1_000 {
+        sqlx::query("UPDATE modem_groups SET seen_at = $1 WHERE id = $2").bind(now).bind(group.id).execute(db.pool()).await?;
+    }
     Ok(Some(group))
 }
 

@@ -24,7 +24,7 @@ use super::modem::{Modem, ModemError, SendError, Stored, refusal};
 use super::pdu::{self, Received, ReportStatus};
 
 /// Why the dispatcher could not be reached or refused the gateway.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum LinkError {
     #[error("dispatcher unreachable: {0}")]
     Unreachable(String),
@@ -71,25 +71,53 @@ impl GatewayConfig {
     }
 }
 
-/// Runs one task per port until `stop` turns true.
-pub async fn run<L: DispatchLink>(link: Arc<L>, config: GatewayConfig, stop: watch::Receiver<bool>) {
-    let tasks: Vec<_> = config
-        .ports
-        .iter()
-        .map(|port| tokio::spawn(drive(link.clone(), port.clone(), config.clone(), stop.clone())))
+/// The USB serial ports of this computer. A Huawei modem shows two (commands and notices); the
+/// second answers with the same IMEI and is left alone (see `Claims`).
+pub fn usb_serial_ports() -> Vec<String> {
+    let mut ports: Vec<String> = tokio_serial::available_ports()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|port| port.port_name)
+        .filter(|name| name.starts_with("/dev/ttyUSB") || name.starts_with("/dev/ttyACM"))
         .collect();
-    for task in tasks {
-        let _ = task.await;
+    ports.sort();
+    ports
+}
+
+/// Which port drives which modem (by IMEI): one port per modem, the first to claim it.
+type Claims = Arc<std::sync::Mutex<HashMap<String, String>>>;
+
+/// Runs one task per port until `stop` turns true. Dropping the future ends them all (a
+/// gateway that dies takes its modem tasks with it).
+pub async fn run<L: DispatchLink>(link: Arc<L>, config: GatewayConfig, stop: watch::Receiver<bool>) {
+    let claims = Claims::default();
+    let mut tasks = tokio::task::JoinSet::new();
+    for port in &config.ports {
+        tasks.spawn(drive(link.clone(), port.clone(), config.clone(), claims.clone(), stop.clone()));
     }
+    while tasks.join_next().await.is_some() {}
 }
 
 /// One modem, for the gateway's lifetime: reopened whenever its line fails.
-async fn drive<L: DispatchLink>(link: Arc<L>, port: String, config: GatewayConfig, mut stop: watch::Receiver<bool>) {
+async fn drive<L: DispatchLink>(link: Arc<L>, port: String, config: GatewayConfig, claims: Claims, mut stop: watch::Receiver<bool>) {
     while !*stop.borrow() {
         let failure = match Modem::open(&port) {
             Ok(modem) => {
-                let mut worker = Worker { link: link.as_ref(), port: &port, config: &config, modem: modem.with_command_timeout(config.command_timeout), imei: None, orders: None, next_part_at: Instant::now(), partial: HashMap::new() };
-                worker.work(&mut stop).await
+                let mut worker = Worker {
+                    link: link.as_ref(),
+                    port: &port,
+                    config: &config,
+                    claims: &claims,
+                    modem: modem.with_command_timeout(config.command_timeout),
+                    imei: None,
+                    orders: None,
+                    next_part_at: Instant::now(),
+                    partial: HashMap::new(),
+                };
+                match worker.work(&mut stop).await {
+                    Some(failure) => failure,
+                    None => return,
+                }
             }
             Err(error) => error,
         };
@@ -118,6 +146,7 @@ struct Worker<'a, L, T> {
     link: &'a L,
     port: &'a str,
     config: &'a GatewayConfig,
+    claims: &'a Claims,
     modem: Modem<T>,
     imei: Option<String>,
     orders: Option<GroupOrders>,
@@ -126,11 +155,23 @@ struct Worker<'a, L, T> {
 }
 
 impl<L: DispatchLink, T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> Worker<'_, L, T> {
-    /// Works the modem until its line fails (the error) or the gateway stops.
-    async fn work(&mut self, stop: &mut watch::Receiver<bool>) -> ModemError {
+    /// Works the modem until its line fails (the error), or `None` when the gateway stops or
+    /// the port turns out to be another port of a modem already driven.
+    async fn work(&mut self, stop: &mut watch::Receiver<bool>) -> Option<ModemError> {
+        let failure = self.work_until_failure(stop).await;
+        if let Some(imei) = &self.imei {
+            let mut claims = self.claims.lock().expect("port claims");
+            if claims.get(imei).map(String::as_str) == Some(self.port) {
+                claims.remove(imei);
+            }
+        }
+        failure
+    }
+
+    async fn work_until_failure(&mut self, stop: &mut watch::Receiver<bool>) -> Option<ModemError> {
         match self.modem.initialise().await {
             Err(refused) if refused.is_refusal() => tracing::warn!(port = self.port, %refused, "modem set-up incomplete"),
-            Err(error) => return error,
+            Err(error) => return Some(error),
             Ok(()) => {}
         }
         let mut can_send = false;
@@ -138,13 +179,14 @@ impl<L: DispatchLink, T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> W
         let mut sweep = true;
         loop {
             if *stop.borrow() {
-                return ModemError::Closed;
+                return None;
             }
             if Instant::now() >= next_round {
                 next_round = Instant::now() + self.config.monitor_every;
                 match self.monitor().await {
-                    Ok(sendable) => can_send = sendable,
-                    Err(error) => return error,
+                    Ok(Some(sendable)) => can_send = sendable,
+                    Ok(None) => return None,
+                    Err(error) => return Some(error),
                 }
                 sweep = true;
             }
@@ -153,7 +195,7 @@ impl<L: DispatchLink, T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> W
             }
             if sweep {
                 if let Err(error) = self.sweep().await {
-                    return error;
+                    return Some(error);
                 }
                 sweep = false;
             }
@@ -162,7 +204,7 @@ impl<L: DispatchLink, T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> W
                 match self.link.lease(&imei).await {
                     Ok(Some(lease)) => {
                         if let Err(error) = self.send(&imei, lease).await {
-                            return error;
+                            return Some(error);
                         }
                         continue;
                     }
@@ -175,18 +217,34 @@ impl<L: DispatchLink, T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> W
                 notice = self.modem.wait_unsolicited(until) => match notice {
                     Ok(Some(notice)) => sweep |= self.notice(notice).await,
                     Ok(None) => {}
-                    Err(error) => return error,
+                    Err(error) => return Some(error),
                 },
                 _ = stop.changed() => {}
             }
         }
     }
 
-    /// A monitoring round, reported; returns whether the modem may send.
-    async fn monitor(&mut self) -> Result<bool, ModemError> {
+    /// Claims the modem for this port; false if another port already drives it.
+    fn claim(&self) -> bool {
+        let Some(imei) = &self.imei else { return true };
+        let mut claims = self.claims.lock().expect("port claims");
+        let owner = claims.entry(imei.clone()).or_insert_with(|| self.port.to_string());
+        if owner != self.port {
+            tracing::info!(port = self.port, imei, driven_on = owner.as_str(), "another port of a modem already driven; left alone");
+            return false;
+        }
+        true
+    }
+
+    /// A monitoring round, reported; returns whether the modem may send, or `None` when this
+    /// port is another port of a modem already driven.
+    async fn monitor(&mut self) -> Result<Option<bool>, ModemError> {
         let status = self.modem.status().await?;
         if status.imei.is_some() {
             self.imei = status.imei.clone();
+        }
+        if !self.claim() {
+            return Ok(None);
         }
         let sendable = status.can_send();
         let report = ModemReport { port: self.port.to_string(), status, error: String::new() };
@@ -194,7 +252,7 @@ impl<L: DispatchLink, T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> W
             Ok(orders) => self.orders = Some(orders),
             Err(error) => tracing::warn!(port = self.port, %error, "cannot report the modem's state"),
         }
-        Ok(sendable)
+        Ok(Some(sendable))
     }
 
     /// Handles an unsolicited result; returns whether the storage should be read.

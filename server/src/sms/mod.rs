@@ -5,11 +5,13 @@
 //! in parallel against the dispatcher (`dispatcher`: the database side); `sim` is the modem
 //! simulator on a pseudo-terminal.
 
+pub mod api;
 pub mod at;
 pub mod dispatcher;
 pub mod gateway;
 pub mod modem;
 pub mod pdu;
+pub mod remote;
 pub mod sim;
 
 #[cfg(test)]

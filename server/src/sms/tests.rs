@@ -194,6 +194,32 @@ mod gateway {
         waiting == 0
     }
 
+    /// Message states of the campaign, with how many messages are in each.
+    pub(super) async fn states(db: &Db, campaign_id: i64) -> HashMap<String, i64> {
+        sqlx::query("SELECT state, COUNT(*) FROM sms_messages WHERE campaign_id = $1 GROUP BY state")
+            .bind(campaign_id)
+            .fetch_all(db.pool())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|row| (row.get(0), row.get(1)))
+            .collect()
+    }
+
+    /// Every part each simulated modem accepted, by destination: (part number, text).
+    pub(super) fn received_by_number(sims: &[&SimModem]) -> HashMap<String, Vec<(u8, String)>> {
+        let mut received: HashMap<String, Vec<(u8, String)>> = HashMap::new();
+        for sim in sims {
+            for part in sim.received() {
+                received.entry(part.to.clone()).or_default().push((part.part.map_or(1, |p| p.2), part.text));
+            }
+        }
+        for parts in received.values_mut() {
+            parts.sort();
+        }
+        received
+    }
+
     #[tokio::test]
     async fn a_gateway_sends_a_campaign_through_simulated_modems_and_brings_back_reports_and_replies() {
         for db in each_backend().await {
@@ -262,21 +288,14 @@ mod gateway {
             }
 
             // Message by message, what the simulated network received is what was asked, once.
-            let mut received: HashMap<String, Vec<(u8, String)>> = HashMap::new();
-            for sim in &sims {
-                for part in sim.received() {
-                    received.entry(part.to.clone()).or_default().push((part.part.map_or(1, |p| p.2), part.text));
-                }
-            }
+            let mut received = received_by_number(&sims.iter().collect::<Vec<_>>());
             for (number, body) in &expected {
-                let mut parts = received.remove(number).unwrap_or_else(|| panic!("nothing received for {number}"));
-                parts.sort();
+                let parts = received.remove(number).unwrap_or_else(|| panic!("nothing received for {number}"));
                 let sequences: Vec<u8> = parts.iter().map(|(s, _)| *s).collect();
                 assert_eq!(sequences, (1..=text::plan(body).1 as u8).collect::<Vec<_>>(), "each part of {number} exactly once");
                 assert_eq!(parts.into_iter().map(|(_, t)| t).collect::<String>(), *body);
             }
-            let states: Vec<String> = sqlx::query_scalar("SELECT DISTINCT state FROM sms_messages WHERE campaign_id = $1").bind(campaign_id).fetch_all(db.pool()).await.unwrap();
-            assert_eq!(states, ["delivered"], "every message delivered, as the status reports said");
+            assert_eq!(states(&db, campaign_id).await, HashMap::from([("delivered".to_string(), 24)]), "every message delivered, as the status reports said");
             let state: String = sqlx::query_scalar("SELECT state FROM sms_campaigns WHERE id = $1").bind(campaign_id).fetch_one(db.pool()).await.unwrap();
             assert_eq!(state, "finished");
             let modems: Vec<(String, String)> = sqlx::query("SELECT imei, operator FROM modems WHERE group_id = $1 ORDER BY imei")
@@ -308,6 +327,156 @@ mod gateway {
             }
             stop.send(true).unwrap();
             running.await.unwrap();
+        }
+    }
+}
+
+mod remote {
+    //! Gateways on other computers, over HTTP with their group's token: a wrong token is refused,
+    //! and a gateway killed mid-campaign loses nothing — its messages go to the other group, the
+    //! one part it may have had on the air is recorded as unknown, never sent twice.
+
+    use std::collections::HashMap;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use app::db::testing::each_backend;
+    use app::sms::dispatch::{self, Rules};
+    use app::sms::{ModemReport, credit, groups, text};
+    use app::tenants::testing::tenant;
+    use tokio::sync::watch;
+
+    use crate::sms::dispatcher::spawn_lease_sweep;
+    use crate::sms::gateway::{self, DispatchLink, GatewayConfig, LinkError};
+    use crate::sms::remote::RemoteDispatcher;
+    use crate::sms::sim::{SimModem, SimModemConfig};
+
+    const T0: i64 = 1_795_428_000_000;
+
+    /// Waits until no message of the campaign is in one of `waiting`.
+    async fn settle(db: &app::db::Db, campaign_id: i64, waiting: &[&str]) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let states = super::gateway::states(db, campaign_id).await;
+            if waiting.iter().all(|state| !states.contains_key(*state)) {
+                return;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "the campaign did not settle: {states:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn sims(first: u32) -> Vec<SimModem> {
+        (first..first + 2)
+            .map(|n| {
+                let config = SimModemConfig { send_latency: Duration::from_millis(40), report_delay: Duration::from_millis(10), ..SimModemConfig::numbered(n) };
+                SimModem::spawn(config).unwrap()
+            })
+            .collect()
+    }
+
+    fn config(sims: &[SimModem]) -> GatewayConfig {
+        GatewayConfig {
+            monitor_every: Duration::from_millis(200),
+            idle_poll: Duration::from_millis(50),
+            command_timeout: Duration::from_millis(500),
+            send_timeout: Duration::from_millis(800),
+            reopen_after: Duration::from_millis(200),
+            ..GatewayConfig::new(sims.iter().map(|s| s.path.clone()).collect())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_gateway_killed_mid_campaign_loses_nothing_and_sends_nothing_twice() {
+        for db in each_backend().await {
+            let rules = Rules { lease_ms: 1_500, affinity_release_ms: 1_000, retry_delays_ms: [50, 100, 200, 400], set_aside_ms: 500 };
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("http://{}", listener.local_addr().unwrap());
+            let api = axum::Router::new().nest("/api/gateway", crate::sms::api::router(db.clone(), rules));
+            tokio::spawn(async move { axum::serve(listener, api).await.unwrap() });
+            let sweep = spawn_lease_sweep(db.clone(), Duration::from_millis(100));
+
+            let refused = RemoteDispatcher::new(&url, "not-a-token").unwrap();
+            assert_eq!(refused.modem_status(&ModemReport::default()).await, Err(LinkError::Unauthorised));
+
+            let scope = tenant(&db, "Fleurs & Co", "anne").await;
+            let base_id: i64 = sqlx::query_scalar(
+                "INSERT INTO contact_bases (tenant_id, name, state, source_file, country, custom_fields, created_at)
+                 VALUES ($1, 'Clients', 'ready', 'base.csv', 'FR', '[]', $2) RETURNING id",
+            )
+            .bind(scope.tenant_id())
+            .bind(T0)
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+            let campaign_id: i64 = sqlx::query_scalar(
+                "INSERT INTO sms_campaigns (tenant_id, name, base_id, template, state, created_at) VALUES ($1, 'Hiver', $2, 'x', 'active', $3) RETURNING id",
+            )
+            .bind(scope.tenant_id())
+            .bind(base_id)
+            .bind(T0)
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+            credit::top_up(&db, scope.tenant_id(), 100_000, T0).await.unwrap();
+            let long = "Réservez votre table pour le réveillon : menu à 45 €, places limitées. ".repeat(3);
+            let mut expected = HashMap::new();
+            let mut tx = db.begin_write().await.unwrap();
+            for i in 0..40 {
+                let number = format!("+336100000{i:02}");
+                let body = if i % 3 == 0 { long.clone() } else { format!("Votre code de fidélité n°{i} vous attend en magasin.") };
+                dispatch::enqueue(&mut tx, scope.tenant_id(), campaign_id, None, &number, &body, text::plan(&body).1 as u32, T0).await.unwrap();
+                expected.insert(number, body);
+            }
+            tx.commit().await.unwrap();
+
+            let (rack_a, rack_b) = (sims(11), sims(21));
+            let mut tokens = Vec::new();
+            for (mac, alias) in [("02:00:00:00:00:0a", "Rack A"), ("02:00:00:00:00:0b", "Rack B")] {
+                let (id, token) = groups::create(&db, mac, alias, 2, 60_000, T0).await.unwrap();
+                groups::set_started(&db, id, true).await.unwrap();
+                tokens.push(token);
+            }
+            let (stop, stopped) = watch::channel(false);
+            let gateway_a = tokio::spawn(gateway::run(Arc::new(RemoteDispatcher::new(&url, &tokens[0]).unwrap()), config(&rack_a), stopped.clone()));
+            let gateway_b = tokio::spawn(gateway::run(Arc::new(RemoteDispatcher::new(&url, &tokens[1]).unwrap()), config(&rack_b), stopped));
+
+            // Gateway A dies without a word once it has sent a few parts.
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+            while rack_a.iter().map(|s| s.received().len()).sum::<usize>() < 6 {
+                assert!(tokio::time::Instant::now() < deadline, "rack A never started");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            gateway_a.abort();
+            let _ = gateway_a.await;
+
+            // Nothing stays queued or leased: rack B takes over what rack A held.
+            settle(&db, campaign_id, &["queued", "leased"]).await;
+            // Rack A's gateway comes back and reads the status reports its modems kept meanwhile.
+            let gateway_a = tokio::spawn(gateway::run(Arc::new(RemoteDispatcher::new(&url, &tokens[0]).unwrap()), config(&rack_a), stop.subscribe()));
+            settle(&db, campaign_id, &["queued", "leased", "sent"]).await;
+            let _ = stop.send(true);
+            gateway_a.await.unwrap();
+            gateway_b.await.unwrap();
+            sweep.abort();
+
+            let states = super::gateway::states(&db, campaign_id).await;
+            let unknown = states.get("unknown").copied().unwrap_or(0);
+            assert!(unknown <= 2, "at most the part in flight on each of rack A's two modems is in doubt: {states:?}");
+            assert_eq!(states.get("delivered").copied().unwrap_or(0) + unknown, 40, "{states:?}");
+            let all: Vec<&SimModem> = rack_a.iter().chain(&rack_b).collect();
+            let mut received = super::gateway::received_by_number(&all);
+            for (number, body) in &expected {
+                let parts = received.remove(number).unwrap_or_default();
+                let sequences: Vec<u8> = parts.iter().map(|(s, _)| *s).collect();
+                let mut unique = sequences.clone();
+                unique.dedup();
+                assert_eq!(unique, sequences, "no part of {number} sent twice");
+                let state: String = sqlx::query_scalar("SELECT state FROM sms_messages WHERE number = $1").bind(number).fetch_one(db.pool()).await.unwrap();
+                if state == "delivered" {
+                    assert_eq!(parts.into_iter().map(|(_, t)| t).collect::<String>(), *body, "{number} arrived whole");
+                }
+            }
         }
     }
 }
