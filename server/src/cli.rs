@@ -357,7 +357,9 @@ impl Cli {
             Command::Demo(mut args) => {
                 let logins = demo::seed(&db, &args.password, &self.database.data_dir).await?;
                 let simulator = demo::start_pbx(&self.database.data_dir, &mut args.serve).await?;
-                let banner = demo::banner(&args.serve.public_url(), &args.password, &logins, &simulator);
+                // Kept until the server stops: dropping them unplugs the modems.
+                let modems = demo::sms::start_modems(&mut args.serve)?;
+                let banner = demo::banner(&args.serve.public_url(), &args.password, &logins, &simulator, &modems);
                 serve::serve(db, args.serve, &self.database.data_dir, started, Some(banner)).await
             }
             Command::Sim(_) | Command::Gateway(_) => unreachable!("handled before connecting to the database"),

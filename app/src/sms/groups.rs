@@ -99,9 +99,15 @@ pub async fn authenticate(db: &Db, token: &str, now: i64) -> Result<Option<Gatew
     // Written at most once a second: gateways call several times per part.
     let seen_at: i64 = row.try_get(5)?;
     if now - seen_at >= 1_000 {
-        sqlx::query("UPDATE modem_groups SET seen_at = $1 WHERE id = $2").bind(now).bind(group.id).execute(db.pool()).await?;
+        touch(db, group.id, now).await?;
     }
     Ok(Some(group))
+}
+
+/// Notes that the group's gateway was heard from.
+pub async fn touch(db: &Db, group_id: i64, now: i64) -> Result<(), AppError> {
+    sqlx::query("UPDATE modem_groups SET seen_at = $1 WHERE id = $2").bind(now).bind(group_id).execute(db.pool()).await?;
+    Ok(())
 }
 
 /// Records what a gateway reported of the modem on `port`; returns the modem's id. A modem is

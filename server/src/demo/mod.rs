@@ -3,6 +3,7 @@
 //! simulator the demo's dashboard watches. Seeding is idempotent: an existing demo is left as it is.
 
 mod crm;
+pub mod sms;
 
 use std::path::{Path, PathBuf};
 
@@ -85,6 +86,7 @@ pub async fn seed(db: &Db, password: &str, data_dir: &Path) -> Result<Vec<(Strin
     let tenant = TenantScope::trusted(tenants::store::find_by_name(db, DEMO_TENANT).await?.ok_or(AppError::NotFound)?);
     let admin = users::store::list(db, tenant).await?.into_iter().find(|u| u.login == TENANTS[0].1).ok_or(AppError::NotFound)?;
     crm::seed(db, tenant, admin.id, data_dir, now).await?;
+    sms::seed(db, tenant, now).await?;
     Ok(logins)
 }
 
@@ -162,8 +164,12 @@ fn new_user(login: &str, first_name: &str, last_name: &str, password: &str, prof
     }
 }
 
-pub fn banner(url: &str, password: &str, logins: &[(String, String)], pbx: &Option<DemoPbx>) -> String {
+pub fn banner(url: &str, password: &str, logins: &[(String, String)], pbx: &Option<DemoPbx>, modems: &Option<sms::DemoModems>) -> String {
     let mut text = format!("\nRelais demo is running at {url}\n");
+    if let Some(rack) = modems {
+        let ports: Vec<&str> = rack.modems.iter().map(|m| m.path.as_str()).collect();
+        text.push_str(&format!("Simulated GSM modems: {}\n", ports.join(", ")));
+    }
     if let Some(pbx) = pbx {
         text.push_str(&format!(
             "PBX simulator: AMI on {}, queue_log at {}\n",
@@ -198,6 +204,9 @@ mod tests {
 
             let bases = contacts::store::list(&db, tenant).await.unwrap();
             assert_eq!(bases.len(), 1, "seeded once");
+            let racks: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM modem_groups WHERE started = 1").fetch_one(db.pool()).await.unwrap();
+            assert_eq!(racks, 1, "one started demo rack");
+            assert_eq!(app::sms::credit::get(&db, tenant.tenant_id()).await.unwrap().balance, 5_000, "credit given once");
             assert_eq!((bases[0].name.as_str(), bases[0].contacts, bases[0].rejected), (crm::DEMO_BASE, 150, 3));
 
             let filter = CampaignStatsFilter { campaign_id: 0, agent_id: None, period: None };

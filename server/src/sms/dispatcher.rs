@@ -43,7 +43,9 @@ fn server_error(error: AppError) -> LinkError {
 
 impl DispatchLink for GroupDispatcher {
     async fn modem_status(&self, report: &ModemReport) -> Result<GroupOrders, LinkError> {
-        let id = groups::record_modem(&self.db, self.group_id, &report.port, &report.status, &report.error, now_ms()).await.map_err(server_error)?;
+        let now = now_ms();
+        groups::touch(&self.db, self.group_id, now).await.map_err(server_error)?;
+        let id = groups::record_modem(&self.db, self.group_id, &report.port, &report.status, &report.error, now).await.map_err(server_error)?;
         if let (Some(id), Some(imei)) = (id, &report.status.imei) {
             self.modems.lock().expect("modem ids").insert(imei.clone(), id);
         }
