@@ -100,7 +100,10 @@ CREATE TABLE sms_messages (
     created_at       INTEGER NOT NULL,
     updated_at       INTEGER NOT NULL
 );
-CREATE INDEX sms_messages_queue ON sms_messages (state, not_before, id);
+-- The lease walks queued messages in id order and stops at the first due ones.
+CREATE INDEX sms_messages_queue ON sms_messages (state, id);
+CREATE INDEX sms_messages_kept ON sms_messages (modem_id, state, id);
+CREATE INDEX sms_messages_number ON sms_messages (number);
 CREATE INDEX sms_messages_campaign ON sms_messages (campaign_id, state);
 CREATE INDEX sms_messages_lease ON sms_messages (state, lease_expires_at);
 

@@ -147,6 +147,7 @@ enum Taken {
 }
 
 async fn take(db: &Db, candidate: &Candidate, modem_id: i64, rules: &Rules, now: i64) -> Result<Taken, AppError> {
+    let _gate = db.write_gate().await;
     let mut tx = db.begin_write().await?;
     let mut charged = candidate.charged;
     if charged == 0 {
@@ -218,6 +219,7 @@ struct Leased {
 
 /// Records what `modem_id` did with one part of its lease, and says whether to go on.
 pub async fn report(db: &Db, modem_id: i64, report: &PartReport, rules: &Rules, now: i64) -> Result<ReportReply, AppError> {
+    let _gate = db.write_gate().await;
     let mut tx = db.begin_write().await?;
     let row = sqlx::query(
         "SELECT state, lease_id, lease_modem_id, tenant_id, campaign_id, parts, charged, attempts FROM sms_messages WHERE id = $1",
@@ -474,6 +476,7 @@ pub async fn expire_leases(db: &Db, now: i64) -> Result<usize, AppError> {
         .await?;
     let mut ended = 0;
     for message_id in expired {
+        let _gate = db.write_gate().await;
         let mut tx = db.begin_write().await?;
         let row = sqlx::query(
             "UPDATE sms_messages SET state = 'queued', not_before = $1, modem_id = COALESCE(modem_id, lease_modem_id),
@@ -518,6 +521,7 @@ pub async fn expire_leases(db: &Db, now: i64) -> Result<usize, AppError> {
 /// A status report from `modem_id`: the part it sent with `reference` to `recipient` was
 /// delivered, or will never be. References wrap at 256, so the latest such part is meant.
 pub async fn delivery(db: &Db, modem_id: i64, reference: u8, recipient: &str, delivered: bool, code: u8, now: i64) -> Result<bool, AppError> {
+    let _gate = db.write_gate().await;
     let mut tx = db.begin_write().await?;
     let row = sqlx::query(
         "SELECT p.id, p.message_id, m.campaign_id, m.number FROM sms_parts p JOIN sms_messages m ON m.id = p.message_id
@@ -565,10 +569,13 @@ fn same_number(a: &str, b: &str) -> bool {
 /// A message a modem received: attributed to the tenant and message it answers (the latest sent
 /// from that modem to that number); `STOP` puts the number on that tenant's opt-out list.
 pub async fn incoming(db: &Db, modem_id: i64, sender: &str, text: &str, sent_at: i64, now: i64) -> Result<i64, AppError> {
+    let _gate = db.write_gate().await;
     let mut tx = db.begin_write().await?;
     let answered = sqlx::query(
-        "SELECT m.id, m.tenant_id FROM sms_parts p JOIN sms_messages m ON m.id = p.message_id
-         WHERE p.modem_id = $1 AND m.number = $2 AND p.sent_at IS NOT NULL ORDER BY p.sent_at DESC LIMIT 1",
+        // CROSS JOIN: SQLite then starts from the number (a few messages), not from every part
+        // the modem ever sent.
+        "SELECT m.id, m.tenant_id FROM sms_messages m CROSS JOIN sms_parts p
+         WHERE p.message_id = m.id AND m.number = $2 AND p.modem_id = $1 AND p.sent_at IS NOT NULL ORDER BY p.sent_at DESC LIMIT 1",
     )
     .bind(modem_id)
     .bind(sender)

@@ -139,6 +139,10 @@ async fn drive<L: DispatchLink>(link: Arc<L>, port: String, config: GatewayConfi
 /// Parts of long incoming messages waiting for the rest: (sender, reference) → when first seen.
 type Partial = HashMap<(String, u16), Instant>;
 
+/// Storage notices that make the storage worth reading between sends, or how long they may wait.
+const SWEEP_BATCH: usize = 8;
+const SWEEP_EVERY: Duration = Duration::from_secs(2);
+
 /// An incomplete long message is handed over as it is after this long.
 const PARTIAL_PATIENCE: Duration = Duration::from_secs(3600);
 
@@ -176,7 +180,11 @@ impl<L: DispatchLink, T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> W
         }
         let mut can_send = false;
         let mut next_round = Instant::now();
-        let mut sweep = true;
+        // Reading the storage costs two AT round trips or more: it is done on every monitoring
+        // round, and between sends only once a few notices have piled up or some time passed.
+        let mut notices = 0usize;
+        let mut force_sweep = true;
+        let mut last_sweep = Instant::now();
         loop {
             if *stop.borrow() {
                 return None;
@@ -188,16 +196,16 @@ impl<L: DispatchLink, T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> W
                     Ok(None) => return None,
                     Err(error) => return Some(error),
                 }
-                sweep = true;
+                force_sweep = true;
             }
             for notice in self.modem.take_unsolicited() {
-                sweep |= self.notice(notice).await;
+                notices += usize::from(self.notice(notice).await);
             }
-            if sweep {
+            if force_sweep || (notices > 0 && (notices >= SWEEP_BATCH || last_sweep.elapsed() >= SWEEP_EVERY)) {
                 if let Err(error) = self.sweep().await {
                     return Some(error);
                 }
-                sweep = false;
+                (notices, force_sweep, last_sweep) = (0, false, Instant::now());
             }
             let started = self.orders.is_some_and(|orders| orders.started);
             if started && can_send && let Some(imei) = self.imei.clone() {
@@ -212,10 +220,15 @@ impl<L: DispatchLink, T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> W
                     Err(error) => tracing::warn!(port = self.port, %error, "cannot ask for work"),
                 }
             }
+            // Nothing to send: a good time to read what is waiting.
+            if notices > 0 {
+                force_sweep = true;
+                continue;
+            }
             let until = next_round.min(Instant::now() + self.config.idle_poll);
             tokio::select! {
                 notice = self.modem.wait_unsolicited(until) => match notice {
-                    Ok(Some(notice)) => sweep |= self.notice(notice).await,
+                    Ok(Some(notice)) => notices += usize::from(self.notice(notice).await),
                     Ok(None) => {}
                     Err(error) => return Some(error),
                 },
@@ -428,4 +441,44 @@ fn assemble(stored: Vec<Stored>, partial: &mut Partial, now: Instant) -> (Vec<In
         done.extend(parts.iter().map(|(index, _)| *index));
     }
     (items, done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored(index: u32, pdu: String) -> Stored {
+        let read = pdu::read_received(&pdu);
+        Stored { index, pdu, read }
+    }
+
+    #[test]
+    fn a_long_reply_waits_for_all_its_parts_and_pending_reports_are_dropped() {
+        let at_ms = 1_795_428_000_000;
+        let long = "Je voudrais avancer mon rendez-vous à jeudi matin si possible, merci beaucoup. ".repeat(3);
+        let parts = pdu::deliver("+33611111111", &long, at_ms, 42).unwrap();
+        assert_eq!(parts.len(), 2);
+        let pending = pdu::status_report(7, "+33622222222", 0x20, at_ms, at_ms).unwrap();
+        let delivered = pdu::status_report(8, "+33622222222", 0x00, at_ms, at_ms).unwrap();
+        let mut partial = Partial::new();
+        let now = Instant::now();
+
+        // Only the second part is there: the message waits, the reports go.
+        let (items, done) = assemble(vec![stored(3, parts[1].clone()), stored(4, pending), stored(5, delivered)], &mut partial, now);
+        assert_eq!(items, vec![Inbound::Report { reference: 8, recipient: "+33622222222".into(), delivered: true, code: 0 }]);
+        assert_eq!(done, vec![4, 5], "the pending report is deleted too: a final one follows");
+
+        // The first part arrives: the reply is handed over whole, both parts deleted.
+        let (items, mut done) = assemble(vec![stored(3, parts[1].clone()), stored(6, parts[0].clone())], &mut partial, now);
+        done.sort();
+        assert_eq!(items, vec![Inbound::Message { sender: "+33611111111".into(), text: long.clone(), sent_at_ms: at_ms }]);
+        assert_eq!(done, vec![3, 6]);
+
+        // A part whose sibling never comes is handed over after an hour; garbage is deleted.
+        let (items, _) = assemble(vec![stored(1, parts[0].clone())], &mut partial, now);
+        assert!(items.is_empty());
+        let (items, done) = assemble(vec![stored(1, parts[0].clone()), stored(2, "07XYZ".into())], &mut partial, now + PARTIAL_PATIENCE);
+        assert_eq!(items.len(), 1);
+        assert_eq!(done.len(), 2);
+    }
 }

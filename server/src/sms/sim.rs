@@ -107,6 +107,8 @@ pub struct SimReceived {
 #[derive(Debug)]
 struct Shared {
     received: Vec<SimReceived>,
+    /// Commands answered so far.
+    commands: usize,
     answering: bool,
     sim_present: bool,
     /// Messages "from the network" not yet given to the modem: sender, text.
@@ -131,6 +133,7 @@ impl SimModem {
         let path = slave.name().ok_or_else(|| std::io::Error::other("the pseudo-terminal has no name"))?;
         let shared = Arc::new(Mutex::new(Shared {
             received: Vec::new(),
+            commands: 0,
             answering: true,
             sim_present: config.sim_present,
             inbox: VecDeque::new(),
@@ -147,6 +150,11 @@ impl SimModem {
     /// Every part accepted so far, in order.
     pub fn received(&self) -> Vec<SimReceived> {
         self.shared.lock().expect("simulator state").received.clone()
+    }
+
+    /// How many commands the modem answered: whether anyone is talking to it.
+    pub fn commands(&self) -> usize {
+        self.shared.lock().expect("simulator state").commands
     }
 
     /// A modem that stops answering swallows everything and says nothing.
@@ -363,6 +371,7 @@ impl Device {
     }
 
     fn command(&mut self, typed: &str) {
+        self.shared.lock().expect("simulator state").commands += 1;
         let upper = typed.to_ascii_uppercase();
         let Some(body) = upper.strip_prefix("AT") else {
             return self.final_result("ERROR");

@@ -195,6 +195,29 @@ mod gateway {
     }
 
     /// Message states of the campaign, with how many messages are in each.
+    #[tokio::test]
+    async fn a_modem_seen_on_two_ports_is_driven_through_one() {
+        let db = each_backend().await.remove(0);
+        let (group_id, _token) = groups::create(&db, "02:00:00:00:00:02", "Rack B", 1, 600, T0).await.unwrap();
+        // A Huawei modem shows two serial ports answering with the same IMEI.
+        let ports: Vec<SimModem> = (0..2).map(|_| SimModem::spawn(SimModemConfig::numbered(9)).unwrap()).collect();
+        let link = Arc::new(GroupDispatcher::new(db.clone(), group_id, Rules::default()));
+        let config = GatewayConfig { monitor_every: Duration::from_millis(100), ..GatewayConfig::new(ports.iter().map(|s| s.path.clone()).collect()) };
+        let (stop, stopped) = watch::channel(false);
+        let running = tokio::spawn(gateway::run(link, config, stopped));
+        // The second port's task leaves on its first round; the first keeps monitoring.
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        let before: Vec<usize> = ports.iter().map(SimModem::commands).collect();
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let grew: Vec<bool> = ports.iter().zip(&before).map(|(port, before)| port.commands() > *before).collect();
+        assert_eq!(grew.iter().filter(|g| **g).count(), 1, "one port is driven, the other left alone: {grew:?}");
+        let port: String = sqlx::query_scalar("SELECT port FROM modems WHERE group_id = $1").bind(group_id).fetch_one(db.pool()).await.unwrap();
+        let driven = if grew[0] { &ports[0] } else { &ports[1] };
+        assert_eq!(port, driven.path, "the modem is known by the port that drives it");
+        let _ = stop.send(true);
+        running.await.unwrap();
+    }
+
     pub(super) async fn states(db: &Db, campaign_id: i64) -> HashMap<String, i64> {
         sqlx::query("SELECT state, COUNT(*) FROM sms_messages WHERE campaign_id = $1 GROUP BY state")
             .bind(campaign_id)
@@ -389,7 +412,7 @@ mod remote {
     #[tokio::test]
     async fn a_gateway_killed_mid_campaign_loses_nothing_and_sends_nothing_twice() {
         for db in each_backend().await {
-            let rules = Rules { lease_ms: 1_500, affinity_release_ms: 1_000, retry_delays_ms: [50, 100, 200, 400], set_aside_ms: 500 };
+            let rules = Rules { lease_ms: 3_000, affinity_release_ms: 1_000, retry_delays_ms: [50, 100, 200, 400], set_aside_ms: 500 };
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let url = format!("http://{}", listener.local_addr().unwrap());
             let api = axum::Router::new().nest("/api/gateway", crate::sms::api::router(db.clone(), rules));

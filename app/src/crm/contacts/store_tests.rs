@@ -20,9 +20,11 @@ async fn tenant(db: &Db, name: &str, admin: &str) -> (TenantScope, i64) {
     (scope, user)
 }
 
-fn imports() -> ContactImports {
-    let dir = std::env::temp_dir().join(format!("relais-imports-{:016x}", rand::random::<u64>()));
-    ContactImports::new(dir, 10 << 20).unwrap()
+/// Staged uploads in a folder removed when the returned guard drops.
+fn imports() -> (tempfile::TempDir, ContactImports) {
+    let dir = tempfile::tempdir().unwrap();
+    let imports = ContactImports::new(dir.path().join("uploads"), 10 << 20).unwrap();
+    (dir, imports)
 }
 
 /// Stages `bytes` as an upload, as the upload server function does.
@@ -66,7 +68,7 @@ fn messy_columns() -> Vec<ColumnRole> {
 #[tokio::test]
 async fn a_messy_file_imports_its_good_rows_and_explains_the_others() {
     for db in each_backend().await {
-        let imports = imports();
+        let (_staging, imports) = imports();
         let (scope, user) = tenant(&db, "Alpha", "alpha.admin").await;
         let upload = stage(&imports, scope, user, MESSY);
         let (base_id, state) = import_file(&db, &imports, scope, user, request(upload, "Clients", messy_columns())).await;
@@ -129,7 +131,7 @@ async fn a_messy_file_imports_its_good_rows_and_explains_the_others() {
 #[tokio::test]
 async fn numbers_of_other_bases_are_rejected_when_asked_and_names_are_unique() {
     for db in each_backend().await {
-        let imports = imports();
+        let (_staging, imports) = imports();
         let (scope, user) = tenant(&db, "Alpha", "alpha.admin").await;
         let upload = stage(&imports, scope, user, MESSY);
         import_file(&db, &imports, scope, user, request(upload, "First", messy_columns())).await;
@@ -154,7 +156,7 @@ async fn numbers_of_other_bases_are_rejected_when_asked_and_names_are_unique() {
 #[tokio::test]
 async fn a_failing_import_leaves_no_base_behind() {
     for db in each_backend().await {
-        let imports = imports();
+        let (_staging, imports) = imports();
         let (scope, user) = tenant(&db, "Alpha", "alpha.admin").await;
         // Good rows first (more than one write batch, beyond what the upload looks at), then a
         // line far too long.
@@ -179,7 +181,7 @@ async fn a_failing_import_leaves_no_base_behind() {
 #[tokio::test]
 async fn bases_stay_inside_their_tenant() {
     for db in each_backend().await {
-        let imports = imports();
+        let (_staging, imports) = imports();
         let (alpha, alpha_user) = tenant(&db, "Alpha", "alpha.admin").await;
         let (beta, beta_user) = tenant(&db, "Beta", "beta.admin").await;
         let upload = stage(&imports, alpha, alpha_user, MESSY);
