@@ -58,23 +58,7 @@ async fn bench_db() -> Bench {
 /// An active campaign of `count` messages, every `long_every`-th one two parts long.
 async fn campaign(bench: &Bench, count: usize, long_every: usize) -> (i64, usize) {
     let db = &bench.db;
-    let base_id: i64 = sqlx::query_scalar(
-        "INSERT INTO contact_bases (tenant_id, name, state, source_file, country, custom_fields, created_at)
-         VALUES ($1, $2, 'ready', 'bench.csv', 'FR', '[]', 0) RETURNING id",
-    )
-    .bind(bench.scope.tenant_id())
-    .bind(format!("Base {}", now_ms()))
-    .fetch_one(db.pool())
-    .await
-    .expect("base");
-    let campaign_id: i64 = sqlx::query_scalar(
-        "INSERT INTO sms_campaigns (tenant_id, name, base_id, template, state, created_at) VALUES ($1, 'Bench', $2, '', 'active', 0) RETURNING id",
-    )
-    .bind(bench.scope.tenant_id())
-    .bind(base_id)
-    .fetch_one(db.pool())
-    .await
-    .expect("campaign");
+    let campaign_id = app::sms::testing::active_campaign(db, bench.scope, &format!("Bench {}", now_ms()), 0).await;
     let short = "Votre commande est prête : retrait en magasin dès demain 9 h.";
     let long = "Votre commande est prête. ".repeat(7);
     let mut parts = 0;

@@ -4,6 +4,7 @@
 use super::*;
 use crate::auth::guard::TenantScope;
 use crate::db::testing::each_backend;
+use crate::sms::testing::active_campaign;
 use crate::sms::{ModemStatus, MessageState, credit, groups};
 use crate::tenants::testing::tenant;
 
@@ -19,24 +20,7 @@ struct Setup {
 
 async fn setup(db: &Db, modems: usize, credit_parts: i64) -> Setup {
     let scope = tenant(db, "Fleurs & Co", "anne").await;
-    let base_id: i64 = sqlx::query_scalar(
-        "INSERT INTO contact_bases (tenant_id, name, state, source_file, country, custom_fields, created_at)
-         VALUES ($1, 'Clients', 'ready', 'base.csv', 'FR', '[]', $2) RETURNING id",
-    )
-    .bind(scope.tenant_id())
-    .bind(T0)
-    .fetch_one(db.pool())
-    .await
-    .unwrap();
-    let campaign_id: i64 = sqlx::query_scalar(
-        "INSERT INTO sms_campaigns (tenant_id, name, base_id, template, state, created_at) VALUES ($1, 'Soldes', $2, 'x', 'active', $3) RETURNING id",
-    )
-    .bind(scope.tenant_id())
-    .bind(base_id)
-    .bind(T0)
-    .fetch_one(db.pool())
-    .await
-    .unwrap();
+    let campaign_id = active_campaign(db, scope, "Soldes", T0).await;
     let (group_id, _token) = groups::create(db, "00:1a:2b:3c:4d:5e", "Rack A", modems as u32, 60, T0).await.unwrap();
     groups::set_started(db, group_id, true).await.unwrap();
     let mut ids = Vec::new();

@@ -254,3 +254,32 @@ pub enum Inbound {
     /// A status report on a part this modem sent with `reference`.
     Report { reference: u8, recipient: String, delivered: bool, code: u8 },
 }
+
+#[cfg(all(any(test, feature = "test-support"), feature = "ssr"))]
+pub mod testing {
+    use crate::auth::guard::TenantScope;
+    use crate::db::Db;
+
+    /// An active SMS campaign named `name` of the tenant, on an empty base of the same name:
+    /// what the dispatcher's tests and benchmarks queue messages into.
+    pub async fn active_campaign(db: &Db, scope: TenantScope, name: &str, now: i64) -> i64 {
+        let base_id: i64 = sqlx::query_scalar(
+            "INSERT INTO contact_bases (tenant_id, name, state, source_file, country, custom_fields, created_at)
+             VALUES ($1, $2, 'ready', 'base.csv', 'FR', '[]', $3) RETURNING id",
+        )
+        .bind(scope.tenant_id())
+        .bind(name)
+        .bind(now)
+        .fetch_one(db.pool())
+        .await
+        .expect("base");
+        sqlx::query_scalar("INSERT INTO sms_campaigns (tenant_id, name, base_id, template, state, created_at) VALUES ($1, $2, $3, '', 'active', $4) RETURNING id")
+            .bind(scope.tenant_id())
+            .bind(name)
+            .bind(base_id)
+            .bind(now)
+            .fetch_one(db.pool())
+            .await
+            .expect("campaign")
+    }
+}

@@ -166,6 +166,7 @@ mod gateway {
     use app::db::testing::each_backend;
     use app::sms::dispatch::{self, Rules};
     use app::sms::{credit, groups, text};
+    use app::sms::testing::active_campaign;
     use app::tenants::testing::tenant;
     use sqlx::Row;
     use tokio::sync::watch;
@@ -247,24 +248,7 @@ mod gateway {
     async fn a_gateway_sends_a_campaign_through_simulated_modems_and_brings_back_reports_and_replies() {
         for db in each_backend().await {
             let scope = tenant(&db, "Fleurs & Co", "anne").await;
-            let base_id: i64 = sqlx::query_scalar(
-                "INSERT INTO contact_bases (tenant_id, name, state, source_file, country, custom_fields, created_at)
-                 VALUES ($1, 'Clients', 'ready', 'base.csv', 'FR', '[]', $2) RETURNING id",
-            )
-            .bind(scope.tenant_id())
-            .bind(T0)
-            .fetch_one(db.pool())
-            .await
-            .unwrap();
-            let campaign_id: i64 = sqlx::query_scalar(
-                "INSERT INTO sms_campaigns (tenant_id, name, base_id, template, state, created_at) VALUES ($1, 'Hiver', $2, 'x', 'active', $3) RETURNING id",
-            )
-            .bind(scope.tenant_id())
-            .bind(base_id)
-            .bind(T0)
-            .fetch_one(db.pool())
-            .await
-            .unwrap();
+            let campaign_id = active_campaign(&db, scope, "Hiver", T0).await;
             credit::top_up(&db, scope.tenant_id(), 10_000, T0).await.unwrap();
 
             let mut expected = HashMap::new();
@@ -366,6 +350,7 @@ mod remote {
     use app::db::testing::each_backend;
     use app::sms::dispatch::{self, Rules};
     use app::sms::{ModemReport, credit, groups, text};
+    use app::sms::testing::active_campaign;
     use app::tenants::testing::tenant;
     use tokio::sync::watch;
 
@@ -423,24 +408,7 @@ mod remote {
             assert_eq!(refused.modem_status(&ModemReport::default()).await, Err(LinkError::Unauthorised));
 
             let scope = tenant(&db, "Fleurs & Co", "anne").await;
-            let base_id: i64 = sqlx::query_scalar(
-                "INSERT INTO contact_bases (tenant_id, name, state, source_file, country, custom_fields, created_at)
-                 VALUES ($1, 'Clients', 'ready', 'base.csv', 'FR', '[]', $2) RETURNING id",
-            )
-            .bind(scope.tenant_id())
-            .bind(T0)
-            .fetch_one(db.pool())
-            .await
-            .unwrap();
-            let campaign_id: i64 = sqlx::query_scalar(
-                "INSERT INTO sms_campaigns (tenant_id, name, base_id, template, state, created_at) VALUES ($1, 'Hiver', $2, 'x', 'active', $3) RETURNING id",
-            )
-            .bind(scope.tenant_id())
-            .bind(base_id)
-            .bind(T0)
-            .fetch_one(db.pool())
-            .await
-            .unwrap();
+            let campaign_id = active_campaign(&db, scope, "Hiver", T0).await;
             credit::top_up(&db, scope.tenant_id(), 100_000, T0).await.unwrap();
             let long = "Réservez votre table pour le réveillon : menu à 45 €, places limitées. ".repeat(3);
             let mut expected = HashMap::new();
