@@ -25,9 +25,6 @@ pub enum Backend {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
-    /// SQLite has one writer: busy writers queue here instead of in SQLite's busy handler, which
-    /// sleeps in steps of milliseconds and, with a few busy writers, costs more than the writes.
-    write_gate: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -79,7 +76,7 @@ impl Db {
             })
             .connect_with(options)
             .await?;
-        Ok(Db { pool, backend, write_gate: Default::default() })
+        Ok(Db { pool, backend })
     }
 
     pub async fn migrate(&self) -> Result<(), DbError> {
@@ -105,16 +102,6 @@ impl Db {
         match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => self.pool.begin().await,
-        }
-    }
-
-    /// For write-heavy loops (the SMS dispatcher): on SQLite, waits for this process's other
-    /// gated writers and holds the gate until dropped; on PostgreSQL, which takes concurrent
-    /// writers, nothing.
-    pub async fn write_gate(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
-        match self.backend {
-            Backend::Sqlite => Some(self.write_gate.lock().await),
-            Backend::Postgres => None,
         }
     }
 

@@ -147,7 +147,6 @@ enum Taken {
 }
 
 async fn take(db: &Db, candidate: &Candidate, modem_id: i64, rules: &Rules, now: i64) -> Result<Taken, AppError> {
-    let _gate = db.write_gate().await;
     let mut tx = db.begin_write().await?;
     let mut charged = candidate.charged;
     if charged == 0 {
@@ -219,7 +218,6 @@ struct Leased {
 
 /// Records what `modem_id` did with one part of its lease, and says whether to go on.
 pub async fn report(db: &Db, modem_id: i64, report: &PartReport, rules: &Rules, now: i64) -> Result<ReportReply, AppError> {
-    let _gate = db.write_gate().await;
     let mut tx = db.begin_write().await?;
     let row = sqlx::query(
         "SELECT state, lease_id, lease_modem_id, tenant_id, campaign_id, parts, charged, attempts FROM sms_messages WHERE id = $1",
@@ -476,8 +474,7 @@ pub async fn expire_leases(db: &Db, now: i64) -> Result<usize, AppError> {
         .await?;
     let mut ended = 0;
     for message_id in expired {
-        let _gate = db.write_gate().await;
-        let mut tx = db.begin_write().await?;
+            let mut tx = db.begin_write().await?;
         let row = sqlx::query(
             "UPDATE sms_messages SET state = 'queued', not_before = $1, modem_id = COALESCE(modem_id, lease_modem_id),
                  lease_modem_id = NULL, lease_expires_at = 0
@@ -521,7 +518,6 @@ pub async fn expire_leases(db: &Db, now: i64) -> Result<usize, AppError> {
 /// A status report from `modem_id`: the part it sent with `reference` to `recipient` was
 /// delivered, or will never be. References wrap at 256, so the latest such part is meant.
 pub async fn delivery(db: &Db, modem_id: i64, reference: u8, recipient: &str, delivered: bool, code: u8, now: i64) -> Result<bool, AppError> {
-    let _gate = db.write_gate().await;
     let mut tx = db.begin_write().await?;
     let row = sqlx::query(
         "SELECT p.id, p.message_id, m.campaign_id, m.number FROM sms_parts p JOIN sms_messages m ON m.id = p.message_id
@@ -569,7 +565,6 @@ fn same_number(a: &str, b: &str) -> bool {
 /// A message a modem received: attributed to the tenant and message it answers (the latest sent
 /// from that modem to that number); `STOP` puts the number on that tenant's opt-out list.
 pub async fn incoming(db: &Db, modem_id: i64, sender: &str, text: &str, sent_at: i64, now: i64) -> Result<i64, AppError> {
-    let _gate = db.write_gate().await;
     let mut tx = db.begin_write().await?;
     let answered = sqlx::query(
         // CROSS JOIN: SQLite then starts from the number (a few messages), not from every part
