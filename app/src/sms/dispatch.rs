@@ -97,12 +97,13 @@ struct Candidate {
     parts: i64,
     charged: i64,
     kept_for: Option<i64>,
+    status_reports: bool,
 }
 
 /// Queued messages due now of active campaigns, oldest first: those kept for `own` modem, or
 /// (with `None`) those kept for nobody or for a modem not seen since `silent_since`.
 async fn candidates(db: &Db, own: Option<i64>, now: i64, silent_since: i64) -> Result<Vec<Candidate>, AppError> {
-    const COLUMNS: &str = "SELECT m.id, m.tenant_id, m.campaign_id, m.parts, m.charged, m.modem_id FROM sms_messages m
+    const COLUMNS: &str = "SELECT m.id, m.tenant_id, m.campaign_id, m.parts, m.charged, m.modem_id, c.status_reports FROM sms_messages m
          JOIN sms_campaigns c ON c.id = m.campaign_id WHERE m.state = 'queued' AND c.state = 'active'";
     let rows = match own {
         Some(modem_id) => {
@@ -134,6 +135,7 @@ async fn candidates(db: &Db, own: Option<i64>, now: i64, silent_since: i64) -> R
                 parts: row.try_get(3)?,
                 charged: row.try_get(4)?,
                 kept_for: row.try_get(5)?,
+                status_reports: row.try_get::<i64, _>(6)? != 0,
             })
         })
         .collect()
@@ -163,7 +165,7 @@ async fn take(db: &Db, candidate: &Candidate, modem_id: i64, rules: &Rules, now:
         "UPDATE sms_messages SET state = 'leased', lease_id = lease_id + 1, lease_modem_id = $1, lease_expires_at = $2,
              charged = $3, updated_at = $4
          WHERE id = $5 AND state = 'queued'
-         RETURNING lease_id, number, text, concat_reference, campaign_id",
+         RETURNING lease_id, number, text, concat_reference",
     )
     .bind(modem_id)
     .bind(now + rules.lease_ms)
@@ -176,8 +178,6 @@ async fn take(db: &Db, candidate: &Candidate, modem_id: i64, rules: &Rules, now:
         tx.rollback().await?;
         return Ok(Taken::Raced);
     };
-    let campaign_id: i64 = row.try_get(4)?;
-    let status_report: i64 = sqlx::query_scalar("SELECT status_reports FROM sms_campaigns WHERE id = $1").bind(campaign_id).fetch_one(&mut *tx).await?;
     let parts: Vec<i64> = sqlx::query_scalar("SELECT sequence FROM sms_parts WHERE message_id = $1 AND state = 'queued' ORDER BY sequence")
         .bind(candidate.id)
         .fetch_all(&mut *tx)
@@ -189,7 +189,7 @@ async fn take(db: &Db, candidate: &Candidate, modem_id: i64, rules: &Rules, now:
         number: row.try_get(1)?,
         text: row.try_get(2)?,
         concat_reference: row.try_get::<i64, _>(3)? as u8,
-        status_report: status_report != 0,
+        status_report: candidate.status_reports,
         parts: parts.into_iter().map(|p| p as u8).collect(),
         valid_for_ms: rules.lease_ms,
     }))

@@ -174,7 +174,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Modem<T> {
                 Line::Prompt => break,
                 Line::Final(result) => return Err(SendError::Refused(result)),
                 // The echo of the command.
-                Line::Text(_) | Line::Unsolicited(_) => {}
+                Line::Text(_) => {}
+                Line::Unsolicited(_) => unreachable!("next_line sets unsolicited results aside"),
             }
         }
         self.port.send(Outgoing::Pdu(part.hex.clone())).await.map_err(|e| SendError::Uncertain(e.into()))?;
@@ -190,7 +191,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Modem<T> {
                 }
                 Line::Final(Final::Ok) => return Ok(reference),
                 Line::Final(result) => return Err(SendError::Refused(result)),
-                Line::Prompt | Line::Unsolicited(_) => {}
+                Line::Prompt => {}
+                Line::Unsolicited(_) => unreachable!("next_line sets unsolicited results aside"),
             }
         }
     }
@@ -230,24 +232,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Modem<T> {
 
     /// Whether no line but unsolicited results arrives for `period`.
     async fn quiet_for(&mut self, period: Duration) -> Result<bool, ModemError> {
-        let until = Instant::now() + period;
-        loop {
-            match tokio::time::timeout_at(until, self.port.next()).await {
-                Err(_) => return Ok(true),
-                Ok(None) => return Err(ModemError::Closed),
-                Ok(Some(Err(error))) => return Err(error.into()),
-                Ok(Some(Ok(Line::Unsolicited(notice)))) => self.unsolicited.push_back(notice),
-                Ok(Some(Ok(_))) => {
-                    // Let whatever else was on its way arrive before trying again.
-                    while let Ok(Some(line)) = tokio::time::timeout(QUIET, self.port.next()).await {
-                        if let Line::Unsolicited(notice) = line? {
-                            self.unsolicited.push_back(notice);
-                        }
-                    }
-                    return Ok(false);
-                }
-            }
+        if self.solicited_line(Instant::now() + period).await?.is_none() {
+            return Ok(true);
         }
+        // Let whatever else was on its way arrive before trying again.
+        while self.solicited_line(Instant::now() + QUIET).await?.is_some() {}
+        Ok(false)
     }
 
     /// One monitoring round: IMEI, SIM, IMSI, operator, signal and registration. A value the
@@ -307,13 +297,18 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Modem<T> {
 
     /// The next line of `command`'s answer, unsolicited results set aside.
     async fn next_line(&mut self, command: &str, timeout: Duration, deadline: Instant) -> Result<Line, ModemError> {
+        self.solicited_line(deadline).await?.ok_or_else(|| ModemError::Timeout { command: command.to_string(), timeout })
+    }
+
+    /// The next line that is not an unsolicited result (those are set aside), or `None` at `until`.
+    async fn solicited_line(&mut self, until: Instant) -> Result<Option<Line>, ModemError> {
         loop {
-            match tokio::time::timeout_at(deadline, self.port.next()).await {
-                Err(_) => return Err(ModemError::Timeout { command: command.to_string(), timeout }),
+            match tokio::time::timeout_at(until, self.port.next()).await {
+                Err(_) => return Ok(None),
                 Ok(None) => return Err(ModemError::Closed),
                 Ok(Some(Err(error))) => return Err(error.into()),
                 Ok(Some(Ok(Line::Unsolicited(notice)))) => self.unsolicited.push_back(notice),
-                Ok(Some(Ok(line))) => return Ok(line),
+                Ok(Some(Ok(line))) => return Ok(Some(line)),
             }
         }
     }
