@@ -43,6 +43,9 @@ pub enum AppError {
     /// by its position.
     #[error("{item:?} {position}: {field:?} {problem:?}")]
     Item { item: Item, position: u32, field: Field, problem: Problem },
+    /// An SMS template names a field the campaign's contact base does not have.
+    #[error("unknown template field {0}")]
+    UnknownTemplateField(String),
     #[error("internal error")]
     Internal,
     /// The request never reached the server function or its answer could not be read.
@@ -116,6 +119,10 @@ pub enum Field {
     Alias,
     ModemCount,
     Speed,
+    ModemGroup,
+    Template,
+    Amount,
+    PartPrice,
 }
 
 /// The lists whose items an error can point at.
@@ -150,6 +157,12 @@ pub enum Problem {
     Repeated,
     /// The person is already booked at that time.
     Busy,
+    /// A modem group still started, or with messages on its modems.
+    StillSending,
+    /// A `{` without its `}` (or the reverse) in an SMS template.
+    UnbalancedBraces,
+    /// Not an amount of money in the currency (or out of the accepted range).
+    NotAnAmount,
 }
 
 /// Why an uploaded contact file was refused as a whole (row-level problems are rejects instead).
@@ -184,6 +197,7 @@ impl AppError {
             AppError::File(_) => 422,
             AppError::Tree(_) => 422,
             AppError::Item { .. } => 422,
+            AppError::UnknownTemplateField(_) => 422,
             AppError::TooManyAttempts => 429,
             AppError::Internal => 500,
             AppError::PbxNotConnected => 503,
@@ -208,6 +222,7 @@ impl AppError {
             }
             AppError::Transport(_) => td_string!(locale, error_transport).to_string(),
             AppError::File(problem) => problem.message(locale),
+            AppError::UnknownTemplateField(name) => fill(td_string!(locale, error_unknown_template_field), &[("name", &format!("{{{name}}}"))]),
             AppError::Tree(problem) => problem.message(locale),
             AppError::Duplicate { field } => {
                 fill(td_string!(locale, error_duplicate), &[("field", &field.label(locale))])
@@ -302,6 +317,10 @@ impl Field {
             Field::Alias => td_string!(locale, field_alias),
             Field::ModemCount => td_string!(locale, field_modem_count),
             Field::Speed => td_string!(locale, field_speed),
+            Field::ModemGroup => td_string!(locale, field_modem_group),
+            Field::Template => td_string!(locale, field_template),
+            Field::Amount => td_string!(locale, field_amount),
+            Field::PartPrice => td_string!(locale, field_part_price),
         }
         .to_string()
     }
@@ -334,6 +353,9 @@ impl Problem {
             Problem::NotInFuture => td_string!(locale, problem_not_in_future).to_string(),
             Problem::Repeated => td_string!(locale, problem_repeated).to_string(),
             Problem::Busy => td_string!(locale, problem_busy).to_string(),
+            Problem::StillSending => td_string!(locale, problem_still_sending).to_string(),
+            Problem::UnbalancedBraces => fill(td_string!(locale, problem_unbalanced_braces), &[("open", "{"), ("close", "}")]),
+            Problem::NotAnAmount => td_string!(locale, problem_not_an_amount).to_string(),
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod crm;
 #[cfg(feature = "ssr")]
 pub mod db;
 pub mod error;
+pub mod money;
 pub mod shell;
 pub mod sms;
 pub mod tenants;

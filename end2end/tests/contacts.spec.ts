@@ -101,3 +101,24 @@ test('an agent can neither open contact bases nor call their server functions', 
   const listed = await callServer(page, 'crm/bases/list', {});
   expect(listed.status).toBe(403);
 });
+
+test('a base larger than a page is paged through', async ({ page }) => {
+  await signIn(page, 'client.admin');
+  await page.goto('/crm/bases');
+  await hydrated(page);
+  await page.locator('tr[data-base="Prospects Île-de-France"] a').first().click();
+  await hydrated(page);
+  const matching = page.getByTestId('matching');
+  await expect(matching).toHaveText('150 contacts — page 1 of 3');
+  const pager = page.getByTestId('pager');
+  await expect(pager.getByTestId('previous')).toBeDisabled();
+  const first = await page.getByTestId('contacts').locator('tbody tr').first().getAttribute('data-phone');
+  await pager.getByTestId('next').click();
+  await expect(matching).toHaveText('150 contacts — page 2 of 3');
+  await expect(page.getByTestId('contacts').locator('tbody tr').first()).not.toHaveAttribute('data-phone', first!);
+  await pager.getByTestId('next').click();
+  await expect(matching).toHaveText('150 contacts — page 3 of 3');
+  await expect(pager.getByTestId('next')).toBeDisabled();
+  await pager.getByTestId('previous').click();
+  await expect(matching).toHaveText('150 contacts — page 2 of 3');
+});

@@ -2,8 +2,8 @@ import { test, expect } from './fixtures';
 import { signIn, menu, hydrated, callServer, DEMO_PASSWORD } from './helpers';
 
 const MENUS: Record<string, string[]> = {
-  'admin': ['Home', 'Tenants', 'Live queues', 'Queue statistics', 'Call statistics', 'Contact bases', 'Campaigns', 'Argument trees', 'Agents', 'Field sales', 'Campaign statistics', 'Users', 'Queues', 'My account'],
-  'client.admin': ['Home', 'Live queues', 'Queue statistics', 'Call statistics', 'Contact bases', 'Campaigns', 'Argument trees', 'Agents', 'Field sales', 'Campaign statistics', 'Users', 'Queues', 'My account'],
+  'admin': ['Home', 'Tenants', 'Live queues', 'Queue statistics', 'Call statistics', 'Contact bases', 'Campaigns', 'Argument trees', 'Agents', 'Field sales', 'Campaign statistics', 'SMS campaigns', 'SMS replies', 'Users', 'Queues', 'Modem groups', 'SMS credit', 'My account'],
+  'client.admin': ['Home', 'Live queues', 'Queue statistics', 'Call statistics', 'Contact bases', 'Campaigns', 'Argument trees', 'Agents', 'Field sales', 'Campaign statistics', 'SMS campaigns', 'SMS replies', 'Users', 'Queues', 'My account'],
   'supervisor': ['Home', 'Live queues', 'Queue statistics', 'Call statistics', 'Contact bases', 'Campaigns', 'Argument trees', 'Campaign statistics', 'My account'],
   'agent': ['Home', 'Agent desk', 'My account'],
   'dept.head': ['Home', 'My account'],
@@ -153,7 +153,7 @@ test('the language switch translates the interface and is remembered', async ({ 
   await expect(page.getByTestId('menu')).toContainText('Accueil');
   await page.reload();
   await hydrated(page);
-  expect(await menu(page)).toEqual(['Accueil', 'Supervision', 'Statistiques des groupes', "Statistiques d'appels", 'Bases de contacts', 'Campagnes', 'Arbres argumentaires', 'Agents', 'Commerciaux terrain', 'Statistiques des campagnes', 'Utilisateurs', "Groupes d'appels", 'Mon compte']);
+  expect(await menu(page)).toEqual(['Accueil', 'Supervision', 'Statistiques des groupes', "Statistiques d'appels", 'Bases de contacts', 'Campagnes', 'Arbres argumentaires', 'Agents', 'Commerciaux terrain', 'Statistiques des campagnes', 'Campagnes SMS', 'Réponses SMS', 'Utilisateurs', "Groupes d'appels", 'Mon compte']);
   await page.getByTestId('lang-switch').getByText('EN').click();
   await expect(page.getByTestId('menu')).toContainText('Home');
 });

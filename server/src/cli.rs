@@ -91,9 +91,15 @@ pub struct SimModemArgs {
     /// Numbers of modems that have no SIM.
     #[arg(long, value_delimiter = ',')]
     no_sim: Vec<u32>,
+    /// Share of messages whose recipient answers (one answer in four is STOP).
+    #[arg(long, default_value_t = 0.05)]
+    reply_rate: f64,
     /// Where to write the modems' serial port paths, one per line (for `relais gateway --ports-file`).
     #[arg(long)]
     ports_file: Option<PathBuf>,
+    /// Where to append every part the simulated network accepted, one JSON object per line.
+    #[arg(long)]
+    received_file: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -474,6 +480,8 @@ async fn sim_modem(args: SimModemArgs) -> anyhow::Result<()> {
             failure_rate: args.failure_rate,
             undelivered_rate: args.undelivered_rate,
             report_delay: std::time::Duration::from_millis(args.report_delay_ms),
+            reply_rate: args.reply_rate,
+            received_file: args.received_file.clone(),
             ..SimModemConfig::numbered(number)
         };
         let modem = SimModem::spawn(config).context("cannot open a pseudo-terminal")?;

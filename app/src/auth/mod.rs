@@ -120,12 +120,17 @@ pub enum Permission {
     UseDesk,
     /// Read the campaigns' statistics and download their calls.
     CampaignStatistics,
+    /// Add, edit, start, stop and watch the modem groups (the operator's hardware).
+    ManageModems,
+    /// Run the tenant's SMS campaigns, read their replies and opt-outs.
+    SmsCampaigns,
 }
 
 impl Permission {
     pub fn granted_by(self, kind: ProfileKind) -> bool {
         match self {
-            Permission::ManageTenants => kind == ProfileKind::OperatorAdmin,
+            Permission::ManageTenants | Permission::ManageModems => kind == ProfileKind::OperatorAdmin,
+            Permission::SmsCampaigns => matches!(kind, ProfileKind::OperatorAdmin | ProfileKind::ClientAdmin),
             Permission::ManageUsers | Permission::ManageQueues | Permission::ManageAgents => {
                 matches!(kind, ProfileKind::OperatorAdmin | ProfileKind::ClientAdmin)
             }

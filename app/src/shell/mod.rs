@@ -1,6 +1,7 @@
 //! The app shell: document, router, layout (header, menu), home, not-allowed and not-found pages.
 
 pub mod charts;
+pub mod live;
 pub mod widgets;
 
 use leptos::prelude::*;
@@ -24,6 +25,9 @@ use crate::crm::trees::pages::{TreeEditorPage, TreesPage};
 use crate::crm::contacts::pages::{BasePage, BasesPage, ImportPage};
 use crate::error::{AppError, fill};
 use crate::i18n::*;
+use crate::sms::campaigns::pages::{SmsCampaignPage, SmsCampaignsPage, SmsRepliesPage};
+use crate::sms::credit_page::CreditPage;
+use crate::sms::groups_page::ModemGroupsPage;
 use crate::tenants::pages::TenantsPage;
 use crate::users::pages::UsersPage;
 
@@ -85,6 +89,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("admin/tenants") view=TenantsPage />
                         <Route path=path!("admin/users") view=UsersPage />
                         <Route path=path!("admin/queues") view=QueuesPage />
+                        <Route path=path!("admin/modems") view=ModemGroupsPage />
+                        <Route path=path!("admin/credit") view=CreditPage />
                         <Route path=path!("acd/live") view=DashboardPage />
                         <Route path=path!("acd/stats") view=AcdStatsPage />
                         <Route path=path!("acd/calls") view=CallStatsPage />
@@ -100,6 +106,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("crm/stats") view=CampaignStatsPage />
                         <Route path=path!("crm/desk") view=DeskChoicePage />
                         <Route path=path!("crm/desk/:id") view=DeskPage />
+                        <Route path=path!("sms/campaigns") view=SmsCampaignsPage />
+                        <Route path=path!("sms/campaigns/:id") view=SmsCampaignPage />
+                        <Route path=path!("sms/replies") view=SmsRepliesPage />
                     </ParentRoute>
                 </Routes>
             </Router>
@@ -132,6 +141,7 @@ fn Frame(user: SessionUser) -> impl IntoView {
     });
     let name = user.display_name();
     let tenant = user.tenant_name.clone();
+    let sends_sms = user.can(Permission::SmsCampaigns);
     view! {
         <header class="topbar">
             <a class="brand" href="/">
@@ -139,6 +149,9 @@ fn Frame(user: SessionUser) -> impl IntoView {
             </a>
             <span class="tenant">{tenant}</span>
             <span class="spacer"></span>
+            <Show when=move || sends_sms>
+                <CreditBadge />
+            </Show>
             <widgets::LanguageSwitch />
             <span class="user" data-testid="user-name">
                 {name}
@@ -162,6 +175,38 @@ fn Frame(user: SessionUser) -> impl IntoView {
     }
 }
 
+/// The tenant's SMS credit, shown on every page to those who send campaigns. The browser reads
+/// it after hydration and every minute (the server renders it empty, so both agree).
+#[component]
+fn CreditBadge() -> impl IntoView {
+    let i18n = use_i18n();
+    let credit = RwSignal::new(None::<crate::sms::campaigns::CreditView>);
+    #[cfg(feature = "hydrate")]
+    {
+        let read = move || {
+            leptos::task::spawn_local(async move {
+                if let Ok(read) = crate::sms::campaigns::api::sms_credit().await {
+                    credit.try_set(Some(read));
+                }
+            })
+        };
+        Effect::new(move |_| read());
+        if let Ok(handle) = set_interval_with_handle(read, std::time::Duration::from_secs(60)) {
+            on_cleanup(move || handle.clear());
+        }
+    }
+    view! {
+        <span class="credit-badge" data-testid="credit-badge">
+            {move || {
+                credit.get().map(|c| {
+                    let locale = i18n.get_locale();
+                    fill(td_string!(locale, credit_badge), &[("balance", &crate::money::format(c.balance, &c.currency, locale))])
+                })
+            }}
+        </span>
+    }
+}
+
 /// The menu shows only what the user's profiles allow (the same test the guard applies).
 #[component]
 fn Menu(user: SessionUser) -> impl IntoView {
@@ -176,6 +221,9 @@ fn Menu(user: SessionUser) -> impl IntoView {
     let can_desk = user.can(Permission::UseDesk);
     let can_agents = user.can(Permission::ManageAgents);
     let can_campaign_stats = user.can(Permission::CampaignStatistics);
+    let can_modems = user.is_operator && user.can(Permission::ManageModems);
+    let can_credit = user.is_operator && user.can(Permission::ManageTenants);
+    let can_sms = user.can(Permission::SmsCampaigns);
     view! {
         <nav class="menu" data-testid="menu">
             <A href="/" exact=true>
@@ -208,11 +256,21 @@ fn Menu(user: SessionUser) -> impl IntoView {
             <Show when=move || can_campaign_stats>
                 <A href="/crm/stats">{t!(i18n, menu_campaign_stats)}</A>
             </Show>
+            <Show when=move || can_sms>
+                <A href="/sms/campaigns">{t!(i18n, menu_sms_campaigns)}</A>
+                <A href="/sms/replies">{t!(i18n, menu_sms_replies)}</A>
+            </Show>
             <Show when=move || can_users>
                 <A href="/admin/users">{t!(i18n, menu_users)}</A>
             </Show>
             <Show when=move || can_queues>
                 <A href="/admin/queues">{t!(i18n, menu_queues)}</A>
+            </Show>
+            <Show when=move || can_modems>
+                <A href="/admin/modems">{t!(i18n, menu_modems)}</A>
+            </Show>
+            <Show when=move || can_credit>
+                <A href="/admin/credit">{t!(i18n, menu_credit)}</A>
             </Show>
             <A href="/account">{t!(i18n, menu_account)}</A>
         </nav>

@@ -73,6 +73,23 @@ where
     });
 }
 
+/// Previous and next buttons over `pages` pages of a list.
+#[component]
+pub fn Pager(page: RwSignal<u32>, pages: u32) -> impl IntoView {
+    let i18n = use_i18n();
+    let last = move || page.get() + 1 >= pages;
+    view! {
+        <p class="pager" data-testid="pager">
+            <button data-testid="previous" disabled=move || page.get() == 0 on:click=move |_| page.update(|p| *p = p.saturating_sub(1))>
+                {t!(i18n, previous)}
+            </button>
+            <button data-testid="next" disabled=last on:click=move |_| page.update(|p| *p += 1)>
+                {t!(i18n, next)}
+            </button>
+        </p>
+    }
+}
+
 /// A link that downloads the given table as CSV (UTF-8 with BOM so spreadsheets read accents).
 ///
 /// `rows` builds the table in the chosen language from data the page already awaited: place the

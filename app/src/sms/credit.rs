@@ -24,6 +24,35 @@ pub async fn get(db: &Db, tenant_id: i64) -> Result<Credit, AppError> {
 /// The price of a part until the operator sets the tenant's own.
 pub const DEFAULT_PART_PRICE: i64 = 5;
 
+/// Every tenant's credit, for the operator: balance, price, use over 30 days, last top-up.
+pub async fn tenants(db: &Db, now: i64) -> Result<Vec<super::TenantCredit>, AppError> {
+    let rows = sqlx::query(
+        "SELECT t.id, t.name, t.currency, t.time_zone, COALESCE(c.balance, 0), COALESCE(c.part_price, $1),
+                COALESCE((SELECT CAST(SUM(CASE WHEN m.reason = 'parts' THEN m.parts ELSE -m.parts END) AS BIGINT) FROM sms_credit_moves m
+                          WHERE m.tenant_id = t.id AND m.reason IN ('parts', 'refund') AND m.at >= $2), 0),
+                (SELECT MAX(m.at) FROM sms_credit_moves m WHERE m.tenant_id = t.id AND m.reason = 'top_up')
+         FROM tenants t LEFT JOIN sms_credit c ON c.tenant_id = t.id ORDER BY t.is_operator DESC, t.name",
+    )
+    .bind(DEFAULT_PART_PRICE)
+    .bind(now - 30 * 86_400_000)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let zone: String = row.try_get(3)?;
+            Ok(super::TenantCredit {
+                tenant_id: row.try_get(0)?,
+                name: row.try_get(1)?,
+                currency: row.try_get(2)?,
+                balance: row.try_get(4)?,
+                part_price: row.try_get(5)?,
+                parts_30_days: row.try_get(6)?,
+                last_top_up: row.try_get::<Option<i64>, _>(7)?.map(|at| crate::crm::contacts::store::local_time(at, &zone)).unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
 /// Adds `amount` (minor units, positive) to the tenant's credit, with its ledger line.
 pub async fn top_up(db: &Db, tenant_id: i64, amount: i64, now: i64) -> Result<Credit, AppError> {
     let mut tx = db.begin_write().await?;
@@ -45,6 +74,11 @@ pub async fn top_up(db: &Db, tenant_id: i64, amount: i64, now: i64) -> Result<Cr
     tx.commit().await?;
     get(db, tenant_id).await
 }
+
+/// Largest single top-up and part price accepted, in minor units: a typing slip of a few digits
+/// is refused rather than credited.
+pub const MAX_TOP_UP: i64 = 100_000_000;
+pub const MAX_PART_PRICE: i64 = 100_000;
 
 pub async fn set_part_price(db: &Db, tenant_id: i64, part_price: i64) -> Result<(), AppError> {
     sqlx::query(

@@ -242,7 +242,8 @@ pub async fn report(db: &Db, modem_id: i64, report: &PartReport, rules: &Rules, 
         // A lease given up on: only the truth about a part left unknown is still news.
         if let PartOutcome::Sent { reference } = &report.outcome {
             let done = sqlx::query(
-                "UPDATE sms_parts SET state = 'sent', reference = $1, modem_id = $2, detail = '', sent_at = $3
+                "UPDATE sms_parts SET state = 'sent', reference = $1, modem_id = $2, detail = '', sent_at = $3,
+                     imei = COALESCE((SELECT imei FROM modems WHERE id = $2), '')
                  WHERE message_id = $4 AND sequence = $5 AND state = 'unknown'",
             )
             .bind(reference.map(i64::from))
@@ -320,7 +321,8 @@ async fn mark_part(
     now: i64,
 ) -> Result<(), AppError> {
     sqlx::query(
-        "UPDATE sms_parts SET state = $1, detail = $2, modem_id = $3, reference = $4, sent_at = $5
+        "UPDATE sms_parts SET state = $1, detail = $2, modem_id = $3, reference = $4, sent_at = $5,
+             imei = COALESCE((SELECT imei FROM modems WHERE id = $3), '')
          WHERE message_id = $6 AND sequence = $7 AND state = 'queued'",
     )
     .bind(state)
@@ -498,7 +500,7 @@ pub async fn expire_leases(db: &Db, now: i64) -> Result<usize, AppError> {
         if let Some(sequence) = first {
             sqlx::query(
                 "UPDATE sms_parts SET state = 'unknown', detail = 'the gateway went silent while it may have been sending this part',
-                     modem_id = $1, sent_at = $2
+                     modem_id = $1, sent_at = $2, imei = COALESCE((SELECT imei FROM modems WHERE id = $1), '')
                  WHERE message_id = $3 AND sequence = $4",
             )
             .bind(modem_id)
@@ -513,6 +515,70 @@ pub async fn expire_leases(db: &Db, now: i64) -> Result<usize, AppError> {
         ended += 1;
     }
     Ok(ended)
+}
+
+/// Withdraws the queued messages of a deactivated campaign. Those never debited are skipped
+/// with `reason`; those already debited (waiting for a retry, or a long message paused midway)
+/// give up, refunding the parts that never went out, and count as skipped if none did. Messages
+/// a modem is sending are left to finish.
+pub async fn withdraw(db: &Db, campaign_id: i64, reason: &str, now: i64) -> Result<(), AppError> {
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "UPDATE sms_parts SET state = 'cancelled', detail = $1
+         WHERE state = 'queued' AND message_id IN (SELECT id FROM sms_messages WHERE campaign_id = $2 AND state = 'queued' AND charged = 0)",
+    )
+    .bind(reason)
+    .bind(campaign_id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE sms_messages SET state = 'skipped', reason = $1, updated_at = $2 WHERE campaign_id = $3 AND state = 'queued' AND charged = 0")
+        .bind(reason)
+        .bind(now)
+        .bind(campaign_id)
+        .execute(&mut *tx)
+        .await?;
+    let debited = sqlx::query("SELECT id, tenant_id, parts, charged FROM sms_messages WHERE campaign_id = $1 AND state = 'queued'")
+        .bind(campaign_id)
+        .fetch_all(&mut *tx)
+        .await?;
+    for row in debited {
+        let message_id: i64 = row.try_get(0)?;
+        let message = Leased {
+            state: "queued".into(),
+            lease_id: 0,
+            lease_modem_id: None,
+            tenant_id: row.try_get(1)?,
+            campaign_id,
+            parts: row.try_get(2)?,
+            charged: row.try_get(3)?,
+            attempts: 0,
+        };
+        give_up(&mut tx, &message, message_id, reason, now).await?;
+        sqlx::query(
+            "UPDATE sms_messages SET state = 'skipped' WHERE id = $1
+             AND NOT EXISTS (SELECT 1 FROM sms_parts WHERE message_id = $1 AND sent_at IS NOT NULL)",
+        )
+        .bind(message_id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Withdraws what went back to the queue of deactivated campaigns after their deactivation (a
+/// message whose modem failed, or whose lease ran out, meanwhile). Returns how many campaigns.
+pub async fn withdraw_stopped(db: &Db, now: i64) -> Result<usize, AppError> {
+    let stopped: Vec<(i64,)> = sqlx::query_as(
+        "SELECT c.id FROM sms_campaigns c WHERE c.state = 'stopped'
+         AND EXISTS (SELECT 1 FROM sms_messages m WHERE m.campaign_id = c.id AND m.state = 'queued')",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    for (campaign_id,) in &stopped {
+        withdraw(db, *campaign_id, super::campaigns::SkipReason::Deactivated.code(), now).await?;
+    }
+    Ok(stopped.len())
 }
 
 /// A status report from `modem_id`: the part it sent with `reference` to `recipient` was

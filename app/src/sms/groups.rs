@@ -74,6 +74,63 @@ pub async fn create(db: &Db, mac: &str, alias: &str, modem_count: u32, parts_per
     Ok((id, token))
 }
 
+/// Changes a group's settings; its token and modems stay.
+pub async fn update(db: &Db, id: i64, mac: &str, alias: &str, modem_count: u32, parts_per_minute: u32) -> Result<(), AppError> {
+    let mac = check(mac, alias, modem_count, parts_per_minute)?;
+    let taken: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM modem_groups WHERE mac = $1 AND id <> $2").bind(&mac).bind(id).fetch_optional(db.pool()).await?;
+    if taken.is_some() {
+        return Err(AppError::Duplicate { field: Field::MacAddress });
+    }
+    let done = sqlx::query("UPDATE modem_groups SET mac = $1, alias = $2, modem_count = $3, parts_per_minute = $4 WHERE id = $5")
+        .bind(&mac)
+        .bind(alias.trim())
+        .bind(i64::from(modem_count))
+        .bind(i64::from(parts_per_minute))
+        .bind(id)
+        .execute(db.pool())
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(AppError::NotFound);
+    }
+    Ok(())
+}
+
+/// Deletes a stopped group and forgets its modems. A started group is refused: its gateway may
+/// hold leases, which must run out first (stop it, then delete it once its messages settled).
+pub async fn delete(db: &Db, id: i64) -> Result<(), AppError> {
+    let mut tx = db.begin_write().await?;
+    let started: Option<i64> = sqlx::query_scalar("SELECT started FROM modem_groups WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
+    match started {
+        None => return Err(AppError::NotFound),
+        Some(1) => return Err(AppError::invalid(Field::ModemGroup, Problem::StillSending)),
+        Some(_) => {}
+    }
+    let leased: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sms_messages WHERE state = 'leased' AND lease_modem_id IN (SELECT id FROM modems WHERE group_id = $1)",
+    )
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if leased > 0 {
+        return Err(AppError::invalid(Field::ModemGroup, Problem::StillSending));
+    }
+    sqlx::query("DELETE FROM modems WHERE group_id = $1").bind(id).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM modem_groups WHERE id = $1").bind(id).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Gives the group a new gateway token (the old one stops working at once) and returns it.
+pub async fn renew_token(db: &Db, id: i64) -> Result<String, AppError> {
+    let token = new_token();
+    let done = sqlx::query("UPDATE modem_groups SET token_hash = $1 WHERE id = $2").bind(token_hash(&token)).bind(id).execute(db.pool()).await?;
+    if done.rows_affected() == 0 {
+        return Err(AppError::NotFound);
+    }
+    Ok(token)
+}
+
 pub async fn set_started(db: &Db, id: i64, started: bool) -> Result<(), AppError> {
     let done = sqlx::query("UPDATE modem_groups SET started = $1 WHERE id = $2").bind(flag(started)).bind(id).execute(db.pool()).await?;
     if done.rows_affected() == 0 {
@@ -140,8 +197,8 @@ pub async fn record_modem(db: &Db, group_id: i64, port: &str, status: &ModemStat
     .bind(port)
     .bind(status.imsi.clone().unwrap_or_default())
     .bind(status.operator.clone().unwrap_or_default())
-    .bind(format!("{:?}", status.sim))
-    .bind(format!("{:?}", status.registration))
+    .bind(status.sim.code())
+    .bind(status.registration.code())
     .bind(signal.map(|s| i64::from(s.dbm)))
     .bind(signal.map(|s| i64::from(s.quality)))
     .bind(error)

@@ -2,20 +2,54 @@
 //! shown on the monitoring pages), and what a gateway and the dispatcher say to each other.
 //!
 //! `gsm7` and `text`: the GSM alphabet and how a text splits into parts (the browser counts
-//! parts as the client types). Behind `ssr`: `groups` (modem groups, their gateways' tokens, the modems they report),
-//! `credit` (prepaid balance and its ledger), `dispatch` (leases, reports, expiry, status
-//! reports, replies).
+//! parts as the client types); `template`: contact fields in a campaign's message. Behind
+//! `ssr`: `groups` (modem groups, their gateways' tokens, the modems they report), `credit`
+//! (prepaid balance and its ledger), `dispatch` (leases, reports, expiry, status reports,
+//! replies). Pages: `campaigns/` (the client's campaigns, replies and opt-outs), `groups_page`
+//! (the operator's modem groups, live through `monitor`), `credit_page` (the operator's view of
+//! every tenant's credit).
 
+pub mod api;
+pub mod campaigns;
 #[cfg(feature = "ssr")]
 pub mod credit;
+pub mod credit_page;
 #[cfg(feature = "ssr")]
 pub mod dispatch;
 #[cfg(feature = "ssr")]
 pub mod groups;
+pub mod groups_page;
 pub mod gsm7;
+pub mod monitor;
+pub mod template;
 pub mod text;
 
 use serde::{Deserialize, Serialize};
+
+/// A modem group's settings as the operator types them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupSettings {
+    pub mac: String,
+    pub alias: String,
+    pub modem_count: u32,
+    /// SMS parts per minute for the whole group.
+    pub parts_per_minute: u32,
+}
+
+/// A tenant's prepaid SMS credit as the operator manages it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantCredit {
+    pub tenant_id: i64,
+    pub name: String,
+    pub currency: String,
+    /// Minor units of the tenant's currency.
+    pub balance: i64,
+    pub part_price: i64,
+    /// Parts debited over the last 30 days, refunds deducted.
+    pub parts_30_days: i64,
+    /// `YYYY-MM-DD HH:MM` of the last top-up in the tenant's zone; empty if none.
+    pub last_top_up: String,
+}
 
 /// A message handed to one modem: its text and number, and the parts still to send (numbered
 /// from 1). The gateway builds the PDUs itself from the text and the concatenation reference,
@@ -76,20 +110,34 @@ pub enum ReportReply {
 }
 
 /// The state of a message, as campaign reports show it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum MessageState {
     Queued,
+    /// Leased to a modem, parts going out.
     Sending,
     Sent,
     Delivered,
     Failed,
-    /// A part may or may not have gone out (a gateway or modem died while sending it).
+    /// A part may or may not have gone out (a gateway or modem died while sending it); never
+    /// resent blindly.
     Unknown,
-    /// Not sent at all: opted out, or a number that cannot receive SMS.
+    /// Not sent at all: opted out, a number that cannot receive SMS, an empty text, or the
+    /// campaign was deactivated first.
     Skipped,
 }
 
 impl MessageState {
+    pub const ALL: [MessageState; 7] = [
+        MessageState::Queued,
+        MessageState::Sending,
+        MessageState::Sent,
+        MessageState::Delivered,
+        MessageState::Failed,
+        MessageState::Unknown,
+        MessageState::Skipped,
+    ];
+
+    /// How `sms_messages.state` stores it.
     pub fn code(self) -> &'static str {
         match self {
             MessageState::Queued => "queued",
@@ -103,17 +151,20 @@ impl MessageState {
     }
 
     pub fn from_code(code: &str) -> Option<MessageState> {
-        [
-            MessageState::Queued,
-            MessageState::Sending,
-            MessageState::Sent,
-            MessageState::Delivered,
-            MessageState::Failed,
-            MessageState::Unknown,
-            MessageState::Skipped,
-        ]
-        .into_iter()
-        .find(|state| state.code() == code)
+        MessageState::ALL.into_iter().find(|state| state.code() == code)
+    }
+
+    pub fn label(self, locale: crate::i18n::Locale) -> &'static str {
+        use crate::i18n::td_string;
+        match self {
+            MessageState::Queued => td_string!(locale, sms_message_queued),
+            MessageState::Sending => td_string!(locale, sms_message_sending),
+            MessageState::Sent => td_string!(locale, sms_message_sent),
+            MessageState::Delivered => td_string!(locale, sms_message_delivered),
+            MessageState::Failed => td_string!(locale, sms_message_failed),
+            MessageState::Unknown => td_string!(locale, sms_message_unknown),
+            MessageState::Skipped => td_string!(locale, sms_message_skipped),
+        }
     }
 }
 
@@ -142,7 +193,70 @@ pub enum Registration {
     Roaming,
 }
 
+impl SimState {
+    pub const ALL: [SimState; 6] = [SimState::Ready, SimState::Locked, SimState::Missing, SimState::Failure, SimState::Busy, SimState::Unknown];
+
+    /// How the modems table stores it.
+    pub fn code(self) -> &'static str {
+        match self {
+            SimState::Ready => "Ready",
+            SimState::Locked => "Locked",
+            SimState::Missing => "Missing",
+            SimState::Failure => "Failure",
+            SimState::Busy => "Busy",
+            SimState::Unknown => "Unknown",
+        }
+    }
+
+    pub fn from_code(code: &str) -> SimState {
+        SimState::ALL.into_iter().find(|s| s.code() == code).unwrap_or_default()
+    }
+
+    pub fn label(self, locale: crate::i18n::Locale) -> &'static str {
+        use crate::i18n::td_string;
+        match self {
+            SimState::Ready => td_string!(locale, sim_ready),
+            SimState::Locked => td_string!(locale, sim_locked),
+            SimState::Missing => td_string!(locale, sim_missing),
+            SimState::Failure => td_string!(locale, sim_failure),
+            SimState::Busy => td_string!(locale, sim_busy),
+            SimState::Unknown => td_string!(locale, sim_unknown),
+        }
+    }
+}
+
 impl Registration {
+    pub const ALL: [Registration; 6] =
+        [Registration::NotRegistered, Registration::Home, Registration::Searching, Registration::Denied, Registration::Unknown, Registration::Roaming];
+
+    /// How the modems table stores it.
+    pub fn code(self) -> &'static str {
+        match self {
+            Registration::NotRegistered => "NotRegistered",
+            Registration::Home => "Home",
+            Registration::Searching => "Searching",
+            Registration::Denied => "Denied",
+            Registration::Unknown => "Unknown",
+            Registration::Roaming => "Roaming",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Registration {
+        Registration::ALL.into_iter().find(|r| r.code() == code).unwrap_or_default()
+    }
+
+    pub fn label(self, locale: crate::i18n::Locale) -> &'static str {
+        use crate::i18n::td_string;
+        match self {
+            Registration::NotRegistered => td_string!(locale, registration_none),
+            Registration::Home => td_string!(locale, registration_home),
+            Registration::Searching => td_string!(locale, registration_searching),
+            Registration::Denied => td_string!(locale, registration_denied),
+            Registration::Unknown => td_string!(locale, registration_unknown),
+            Registration::Roaming => td_string!(locale, registration_roaming),
+        }
+    }
+
     pub fn from_stat(stat: u8) -> Registration {
         match stat {
             0 => Registration::NotRegistered,

@@ -1,5 +1,6 @@
 //! Demo SMS: a rack of simulated GSM modems beside the server, driven by the gateway inside it,
-//! and prepaid credit for the demo tenant.
+//! prepaid credit for the demo tenant, and two campaigns on the demo base: one activated at the
+//! first start (its messages go out over the next minutes, replies come back), one draft.
 
 use std::time::Duration;
 
@@ -7,6 +8,7 @@ use anyhow::Context;
 use app::auth::guard::TenantScope;
 use app::db::Db;
 use app::error::AppError;
+use app::sms::campaigns::{SmsCampaignSettings, store as campaigns};
 use app::sms::{credit, groups};
 use server::sms::sim::{SimModem, SimModemConfig};
 
@@ -28,6 +30,24 @@ pub async fn seed(db: &Db, tenant: TenantScope, now: i64) -> Result<(), AppError
     let has_credit: Option<i64> = sqlx::query_scalar("SELECT tenant_id FROM sms_credit WHERE tenant_id = $1").bind(tenant.tenant_id()).fetch_optional(db.pool()).await?;
     if has_credit.is_none() {
         credit::top_up(db, tenant.tenant_id(), DEMO_CREDIT, now).await?;
+    }
+    if campaigns::list(db, tenant).await?.is_empty() {
+        let base_id = campaigns::bases(db, tenant).await?.into_iter().find(|b| b.name == super::crm::DEMO_BASE).ok_or(AppError::NotFound)?.id;
+        let running = SmsCampaignSettings {
+            name: "Soldes de Noël".into(),
+            base_id,
+            template: "Bonjour {first_name}, -20 % sur toute la boutique de {Ville} jusqu'au 24 décembre ! Répondez STOP pour ne plus recevoir nos SMS.".into(),
+            status_reports: true,
+        };
+        let id = campaigns::create(db, tenant, &running, now).await?;
+        campaigns::activate(db, tenant, id, now).await?;
+        let draft = SmsCampaignSettings {
+            name: "Vœux 2027".into(),
+            base_id,
+            template: "{first_name}, toute l'équipe vous souhaite une belle année 2027 ✨".into(),
+            status_reports: true,
+        };
+        campaigns::create(db, tenant, &draft, now).await?;
     }
     Ok(())
 }
@@ -53,6 +73,7 @@ pub fn start_modems(serve: &mut ServeArgs) -> anyhow::Result<Option<DemoModems>>
             failure_rate: 0.02,
             undelivered_rate: 0.05,
             report_delay: Duration::from_secs(4),
+            reply_rate: 0.1,
             ..SimModemConfig::numbered(number)
         };
         modems.push(SimModem::spawn(config).context("cannot open a pseudo-terminal for a simulated modem")?);

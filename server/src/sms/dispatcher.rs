@@ -1,6 +1,6 @@
 //! The dispatcher as one group's gateway sees it: the database behind the gateway API, and the
 //! link of a gateway running inside the server for modems attached to it. Also the sweep that
-//! ends leases nobody renews.
+//! ends leases nobody renews and withdraws what went back to a deactivated campaign's queue.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -81,7 +81,8 @@ impl DispatchLink for GroupDispatcher {
     }
 }
 
-/// Ends expired leases every `every`, for as long as the server runs.
+/// Ends expired leases every `every`, and withdraws messages that went back to the queue of a
+/// deactivated campaign, for as long as the server runs.
 pub fn spawn_lease_sweep(db: Db, every: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
@@ -91,6 +92,9 @@ pub fn spawn_lease_sweep(db: Db, every: Duration) -> tokio::task::JoinHandle<()>
                 Ok(0) => {}
                 Ok(ended) => tracing::warn!(ended, "leases expired: their gateways went silent"),
                 Err(error) => tracing::error!(%error, "cannot sweep expired leases"),
+            }
+            if let Err(error) = dispatch::withdraw_stopped(&db, now_ms()).await {
+                tracing::error!(%error, "cannot withdraw the messages of deactivated campaigns");
             }
         }
     })

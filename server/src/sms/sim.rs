@@ -6,9 +6,11 @@
 //! tokio-serial exactly as it opens `/dev/ttyUSB0`: the serial code path is the production one.
 //!
 //! Knobs: send latency, the share of parts refused (a transient network error), the share of
-//! parts never delivered (a failed status report), signal, operator, SIM missing, and a modem
-//! that stops answering. Every part the modem accepted is recorded, so a test can compare what
-//! Relais reports with what the "network" received, message by message.
+//! parts never delivered (a failed status report), the share of messages their recipient
+//! answers (sometimes with STOP), signal, operator, SIM missing, and a modem that stops
+//! answering. Every part the modem accepted is recorded (and, if asked, appended to a file as a
+//! JSON line), so a test can compare what Relais reports with what the "network" received,
+//! message by message.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -48,6 +50,11 @@ pub struct SimModemConfig {
     pub report_delay: Duration,
     /// How often the modem volunteers `^RSSI: <rssi>`, as the E220 does.
     pub rssi_every: Duration,
+    /// Share of messages (counted at their last part) whose recipient answers, a little after
+    /// the status report; one answer in four is `STOP`.
+    pub reply_rate: f64,
+    /// Where to append each accepted part as a JSON line, for tests outside this process.
+    pub received_file: Option<std::path::PathBuf>,
     pub seed: u64,
 }
 
@@ -67,6 +74,8 @@ impl SimModemConfig {
             undelivered_rate: 0.0,
             report_delay: Duration::from_millis(50),
             rssi_every: Duration::from_secs(10),
+            reply_rate: 0.0,
+            received_file: None,
             seed: u64::from(number),
         }
     }
@@ -236,6 +245,8 @@ struct Device {
     in_flight: Option<InFlight>,
     /// Status reports the network will send, and when.
     reports: Vec<(Instant, String)>,
+    /// Answers recipients will send (sender, text), and when.
+    replies: Vec<(Instant, String, String)>,
     next_rssi: Instant,
     out: Vec<u8>,
 }
@@ -260,6 +271,7 @@ impl Device {
             awaiting_pdu: None,
             in_flight: None,
             reports: Vec::new(),
+            replies: Vec::new(),
             out: Vec::new(),
         }
     }
@@ -280,6 +292,9 @@ impl Device {
         for (at, _) in &self.reports {
             due = due.min(*at);
         }
+        for (at, _, _) in &self.replies {
+            due = due.min(*at);
+        }
         due
     }
 
@@ -297,6 +312,11 @@ impl Device {
             self.reports.retain(|(at, _)| *at > now);
             self.next_rssi = now + self.config.rssi_every;
             return;
+        }
+        let (answered, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.replies).into_iter().partition(|(at, _, _)| *at <= now);
+        self.replies = waiting;
+        if !answered.is_empty() {
+            self.shared.lock().expect("simulator state").inbox.extend(answered.into_iter().map(|(_, sender, text)| (sender, text)));
         }
         self.take_inbox();
         let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.reports).into_iter().partition(|(at, _)| *at <= now);
@@ -559,14 +579,24 @@ impl Device {
                 self.reports.push((at, report));
             }
         }
-        self.shared.lock().expect("simulator state").received.push(SimReceived {
+        let last_part = message.concatenation.as_ref().is_none_or(|c| c.sequence == c.total);
+        if last_part && self.rng.gen_bool(self.config.reply_rate.clamp(0.0, 1.0)) {
+            const ANSWERS: [&str; 4] = ["Merci, bien reçu !", "STOP", "Pouvez-vous me rappeler ?", "Oui, je suis intéressé"];
+            let text = ANSWERS[self.rng.gen_range(0..ANSWERS.len())].to_string();
+            self.replies.push((due + self.config.report_delay * 2, message.address.clone(), text));
+        }
+        let received = SimReceived {
             imei: self.config.imei.clone(),
             reference,
             to: message.address,
             text: message.text,
             part: message.concatenation.map(|c| (c.reference, c.total, c.sequence)),
             status_report: message.status_report,
-        });
+        };
+        if let Some(file) = &self.config.received_file {
+            record(file, &received);
+        }
+        self.shared.lock().expect("simulator state").received.push(received);
         self.in_flight = Some(InFlight { due, answer: format!("\r\n+CMGS: {reference}\r\n\r\nOK\r\n") });
     }
 
@@ -615,6 +645,17 @@ impl Device {
         let index = self.storage.iter().position(Option::is_none)?;
         self.storage[index] = Some(StoredPdu { unread: true, pdu });
         Some(index)
+    }
+}
+
+/// Appends one accepted part to `file` as a JSON line; a failure is logged, not fatal (the
+/// simulated network accepted the part either way).
+fn record(file: &std::path::Path, received: &SimReceived) {
+    use std::io::Write;
+    let line = serde_json::to_string(received).unwrap_or_default();
+    let written = std::fs::OpenOptions::new().create(true).append(true).open(file).and_then(|mut f| writeln!(f, "{line}"));
+    if let Err(error) = written {
+        tracing::warn!(%error, file = %file.display(), "cannot record an accepted part");
     }
 }
 

@@ -10,17 +10,8 @@ use crate::acd::{DeviceStatus, MemberLive, PbxState};
 use crate::auth::Permission;
 use crate::i18n::*;
 use crate::shell::guarded;
+use crate::shell::live::{Link, LinkState};
 use crate::shell::widgets::{ErrorLine, action_error};
-
-/// The state of the page's own link to the server (not the PBX's).
-/// Only the browser moves it on; the server renders the first state.
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-#[derive(Clone, Debug, PartialEq)]
-enum Link {
-    Connecting,
-    Live,
-    Lost,
-}
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
@@ -39,12 +30,13 @@ fn LiveDashboard() -> impl IntoView {
 
     #[cfg(feature = "hydrate")]
     {
-        let alive = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
-        on_cleanup({
-            let alive = alive.clone();
-            move || alive.store(false, std::sync::atomic::Ordering::Relaxed)
-        });
-        leptos::task::spawn_local(follow(board, link, clock, alive));
+        use crate::shell::live::{alive_while_mounted, follow};
+        let on_push = move |dashboard: Dashboard| {
+            clock.try_set((dashboard.now_ms, js_sys::Date::now()));
+            board.try_set(Some(dashboard));
+        };
+        let opening = follow(super::api::live_dashboard, super::DashboardRequest::Hello, on_push, link, alive_while_mounted());
+        leptos::task::spawn_local(opening);
         if let Ok(handle) = set_interval_with_handle(move || tick.set(js_sys::Date::now()), std::time::Duration::from_secs(1)) {
             on_cleanup(move || handle.clear());
         }
@@ -61,13 +53,7 @@ fn LiveDashboard() -> impl IntoView {
 
     view! {
         <h1>{t!(i18n, menu_dashboard)}</h1>
-        <p class="link-state" data-testid="link-state" data-state=move || format!("{:?}", link.get()).to_lowercase()>
-            {move || match link.get() {
-                Link::Connecting => t_string!(i18n, live_connecting),
-                Link::Live => t_string!(i18n, live_connected),
-                Link::Lost => t_string!(i18n, live_lost),
-            }}
-        </p>
+        <LinkState link />
         <ErrorLine error=action_error(act) />
         {move || match board.with(|b| b.as_ref().map(|d| d.queues.is_empty())) {
             None => view! { <p class="muted">{t!(i18n, live_waiting_first)}</p> }.into_any(),
@@ -81,80 +67,6 @@ fn LiveDashboard() -> impl IntoView {
             <QueuePanel queue=Memo::new(move |_| queue_of(board, id)) now act />
         </For>
     }
-}
-
-/// Keeps the socket open while the page is: reads pushes, reconnects with backoff, and sends
-/// the user to the login page when the session is over.
-#[cfg(feature = "hydrate")]
-async fn follow(
-    board: RwSignal<Option<Dashboard>>,
-    link: RwSignal<Link>,
-    clock: RwSignal<(i64, f64)>,
-    alive: std::sync::Arc<std::sync::atomic::AtomicBool>,
-) {
-    use std::sync::atomic::Ordering;
-
-    use futures::StreamExt;
-
-    use super::DashboardRequest;
-    use super::api::live_dashboard;
-    use crate::error::AppError;
-
-    let expired = || {
-        let _ = window().location().set_href("/login?expired=1");
-    };
-    let mut backoff_ms = 500;
-    while alive.load(Ordering::Relaxed) {
-        link.try_set(Link::Connecting);
-        // The sending half stays here while the socket is read: dropping it closes the socket.
-        let (mut hello, requests) = futures::channel::mpsc::channel::<Result<DashboardRequest, AppError>>(1);
-        let _ = hello.try_send(Ok(DashboardRequest::Hello));
-        match live_dashboard(requests.into()).await {
-            Ok(mut pushes) => {
-                while let Some(mut push) = pushes.next().await {
-                    if !alive.load(Ordering::Relaxed) {
-                        return;
-                    }
-                    // Pushes that arrived while the page was busy drawing are stale: draw only
-                    // the newest, so a slow machine shows the present instead of catching up.
-                    while push.is_ok() {
-                        match futures::FutureExt::now_or_never(pushes.next()) {
-                            Some(Some(newer)) => push = newer,
-                            _ => break,
-                        }
-                    }
-                    match push {
-                        Ok(dashboard) => {
-                            backoff_ms = 500;
-                            clock.try_set((dashboard.now_ms, js_sys::Date::now()));
-                            board.try_set(Some(dashboard));
-                            link.try_set(Link::Live);
-                        }
-                        Err(AppError::SessionExpired | AppError::NotSignedIn) => return expired(),
-                        Err(_) => break,
-                    }
-                }
-            }
-            Err(AppError::SessionExpired | AppError::NotSignedIn) => return expired(),
-            Err(_) => {}
-        }
-        drop(hello);
-        link.try_set(Link::Lost);
-        sleep(backoff_ms).await;
-        backoff_ms = (backoff_ms * 2).min(10_000);
-    }
-}
-
-#[cfg(feature = "hydrate")]
-async fn sleep(ms: u64) {
-    let (done, wait) = futures::channel::oneshot::channel::<()>();
-    set_timeout(
-        move || {
-            let _ = done.send(());
-        },
-        std::time::Duration::from_millis(ms),
-    );
-    let _ = wait.await;
 }
 
 fn queue_of(board: RwSignal<Option<Dashboard>>, id: i64) -> Option<DashboardQueue> {

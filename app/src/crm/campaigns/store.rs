@@ -214,9 +214,9 @@ pub async fn delete(db: &Db, scope: TenantScope, campaign_id: i64) -> Result<(),
     Ok(())
 }
 
-/// Whether a campaign uses the base (it can then not be deleted).
+/// Whether a campaign (call-centre or SMS) uses the base (it can then not be deleted).
 pub async fn base_in_use(db: &Db, base_id: i64) -> Result<bool, AppError> {
-    let used: Option<i64> = sqlx::query_scalar("SELECT id FROM campaigns WHERE base_id = $1 LIMIT 1")
+    let used: Option<i64> = sqlx::query_scalar("SELECT id FROM campaigns WHERE base_id = $1 UNION ALL SELECT id FROM sms_campaigns WHERE base_id = $1 LIMIT 1")
         .bind(base_id)
         .fetch_optional(db.pool())
         .await?;

@@ -20,7 +20,7 @@ use super::{
     ColumnRole, FilePreview, ImportRequest, ImportState, MAX_CELL_CHARS, PREVIEW_ROWS, RejectReason, search_text, validate_columns,
 };
 use crate::auth::guard::TenantScope;
-use crate::db::{Backend, Db};
+use crate::db::{Backend, Db, placeholders};
 use crate::error::{AppError, Field, FileProblem, Problem, required_text};
 
 pub const MAX_BASE_NAME_CHARS: u32 = 100;
@@ -312,24 +312,6 @@ fn check_row(plan: &Plan, seen: &mut HashMap<u64, u64>, line: u64, cells: &[Stri
     Ok(contact)
 }
 
-/// `($1, $2, …), (…)` for `rows` rows of `columns` parameters: numbers only. SQLite gets
-/// anonymous `?` instead: sqlx binds numbered parameters there by looking each name up in a
-/// list, which made the name lookups of a 900-parameter insert a third of an import's time.
-fn placeholders(backend: Backend, rows: usize, columns: usize) -> String {
-    (0..rows)
-        .map(|row| {
-            let cells: Vec<String> = (1..=columns)
-                .map(|c| match backend {
-                    Backend::Sqlite => "?".to_string(),
-                    Backend::Postgres => format!("${}", row * columns + c),
-                })
-                .collect();
-            format!("({})", cells.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 async fn insert_contacts(
     tx: &mut sqlx::Transaction<'static, Any>,
     backend: Backend,
@@ -531,12 +513,6 @@ pub fn report_csv(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn placeholders_number_every_parameter() {
-        assert_eq!(placeholders(Backend::Postgres, 2, 3), "($1, $2, $3), ($4, $5, $6)");
-        assert_eq!(placeholders(Backend::Sqlite, 2, 2), "(?, ?), (?, ?)");
-    }
 
     #[test]
     fn custom_names_are_unique_and_never_empty() {

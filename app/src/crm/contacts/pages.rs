@@ -13,7 +13,7 @@ use crate::auth::Permission;
 use crate::error::{AppError, fill};
 use crate::i18n::*;
 use crate::shell::guarded;
-use crate::shell::widgets::{CsvLink, ErrorLine, action_error, reload_on_success};
+use crate::shell::widgets::{CsvLink, ErrorLine, Pager, action_error, reload_on_success};
 
 fn rejects_href(base_id: i64, locale: Locale) -> String {
     let lang = if locale == Locale::fr { "fr" } else { "en" };
@@ -467,14 +467,7 @@ fn Base() -> impl IntoView {
                                         .collect_view()}
                                 </tbody>
                             </table>
-                            <p class="pager">
-                                <button disabled=move || page.get() == 0 on:click=move |_| page.update(|p| *p = p.saturating_sub(1))>
-                                    {t!(i18n, previous)}
-                                </button>
-                                <button disabled=move || page.get() + 1 >= pages on:click=move |_| page.update(|p| *p += 1)>
-                                    {t!(i18n, next)}
-                                </button>
-                            </p>
+                            <Pager page pages />
                         }
                             .into_any()
                     }

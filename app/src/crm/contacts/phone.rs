@@ -58,6 +58,18 @@ pub fn e164(number: u64) -> String {
     format!("+{number}")
 }
 
+/// Whether an E.164 number can receive SMS: mobile numbers, and those the numbering plan cannot
+/// tell from fixed lines (North America). Fixed lines, free, shared-cost and premium-rate
+/// numbers, voicemail access and the like cannot.
+pub fn can_receive_sms(e164: &str) -> bool {
+    use phonenumber::Type;
+    let Ok(number) = phonenumber::parse(None, e164) else { return false };
+    matches!(
+        number.number_type(&phonenumber::metadata::DATABASE),
+        Type::Mobile | Type::FixedLineOrMobile | Type::PersonalNumber | Type::Pager
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,5 +99,16 @@ mod tests {
             assert_eq!(normalise(bad, fr()), Err(PhoneProblem::Invalid), "{bad}");
         }
         assert!(country("XX").is_none());
+    }
+
+    #[test]
+    fn only_mobile_numbers_receive_sms() {
+        for mobile in ["+33612345678", "+33756123456", "+32470123456", "+12015550123"] {
+            assert!(can_receive_sms(mobile), "{mobile}");
+        }
+        // Paris fixed line, French free phone, French premium rate, not a number.
+        for other in ["+33142685300", "+33800123456", "+33899123456", "06 12", ""] {
+            assert!(!can_receive_sms(other), "{other}");
+        }
     }
 }

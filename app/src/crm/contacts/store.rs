@@ -62,8 +62,24 @@ pub async fn base(db: &Db, scope: TenantScope, base_id: i64) -> Result<BaseSumma
     Ok(base_from(&row)?)
 }
 
+/// The columns `contact_from` reads, in its order.
+pub const CONTACT_COLUMNS: &str = "id, line, first_name, last_name, phone, var1, var2, custom";
+
+pub fn contact_from(row: &AnyRow) -> Result<Contact, sqlx::Error> {
+    Ok(Contact {
+        id: row.try_get(0)?,
+        line: row.try_get(1)?,
+        first_name: row.try_get(2)?,
+        last_name: row.try_get(3)?,
+        phone: row.try_get(4)?,
+        var1: row.try_get(5)?,
+        var2: row.try_get(6)?,
+        custom: serde_json::from_str(&row.try_get::<String, _>(7)?).unwrap_or_default(),
+    })
+}
+
 /// `%text%` (folded) for LIKE, with LIKE's own wildcards taken literally.
-fn like_pattern(search: &str) -> String {
+pub fn like_pattern(search: &str) -> String {
     let escaped = super::fold(search.trim()).replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     format!("%{escaped}%")
 }
@@ -79,8 +95,7 @@ pub async fn page(db: &Db, scope: TenantScope, base_id: i64, search: &str, page:
         .fetch_one(db.pool())
         .await?;
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT id, line, first_name, last_name, phone, var1, var2, custom FROM contacts WHERE {filter}
-         ORDER BY id LIMIT $3 OFFSET $4"
+        "SELECT {CONTACT_COLUMNS} FROM contacts WHERE {filter} ORDER BY id LIMIT $3 OFFSET $4"
     )))
     .bind(base_id)
     .bind(&pattern)
@@ -88,22 +103,7 @@ pub async fn page(db: &Db, scope: TenantScope, base_id: i64, search: &str, page:
     .bind(i64::from(page) * i64::from(PAGE_SIZE))
     .fetch_all(db.pool())
     .await?;
-    let contacts = rows
-        .iter()
-        .map(|row| {
-            let custom: String = row.try_get(7)?;
-            Ok(Contact {
-                id: row.try_get(0)?,
-                line: row.try_get(1)?,
-                first_name: row.try_get(2)?,
-                last_name: row.try_get(3)?,
-                phone: row.try_get(4)?,
-                var1: row.try_get(5)?,
-                var2: row.try_get(6)?,
-                custom: serde_json::from_str(&custom).unwrap_or_default(),
-            })
-        })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let contacts = rows.iter().map(contact_from).collect::<Result<Vec<_>, sqlx::Error>>()?;
     Ok(ContactPage { base, contacts, matching, page })
 }
 
