@@ -6,7 +6,8 @@
 //!    and compared with the ideal N / L. (RELAIS_BENCH_MODEMS, default 64; RELAIS_BENCH_LATENCY_MS,
 //!    default 250.)
 //! 2. **The dispatcher's own ceiling**: modems of zero latency, played by tasks that lease and
-//!    report straight to the dispatcher (no serial line), 8 at a time.
+//!    report straight to the dispatcher (no serial line), 8 at a time, each last part's report
+//!    bringing the next lease as the gateway asks for it.
 //! 3. **A compressed day**: RELAIS_BENCH_DAY messages (default 50,000, a quarter of them two
 //!    parts long) across 8 simulated modems with latencies of 3–10 s compressed 500 times and 1 %
 //!    of parts refused for a while; checks that every message was sent, once.
@@ -20,7 +21,7 @@ use std::time::{Duration, Instant};
 use app::auth::guard::TenantScope;
 use app::db::{Db, now_ms};
 use app::sms::dispatch::{self, Rules};
-use app::sms::{ModemStatus, PartOutcome, PartReport, credit, groups, text};
+use app::sms::{ModemStatus, PartOutcome, PartReport, ReportReply, credit, groups, text};
 use app::users::NewUser;
 use server::sms::dispatcher::GroupDispatcher;
 use server::sms::gateway::{self, GatewayConfig};
@@ -68,7 +69,7 @@ async fn campaign(bench: &Bench, count: usize, long_every: usize) -> (i64, usize
             let body = if long_every > 0 && i % long_every == 0 { long.as_str() } else { short };
             let count = text::plan(body).1 as u32;
             parts += count as usize;
-            dispatch::enqueue(&mut tx, bench.scope.tenant_id(), campaign_id, None, &format!("+336{i:08}"), body, count, 0).await.expect("enqueue");
+            app::sms::testing::queue_message(&mut tx, bench.scope.tenant_id(), campaign_id, None, &format!("+336{i:08}"), body, count, 0).await.expect("enqueue");
         }
         tx.commit().await.expect("commit");
     }
@@ -142,8 +143,10 @@ async fn ceiling() {
     for modem_id in modem_ids {
         let db = bench.db.clone();
         tasks.push(tokio::spawn(async move {
+            // As the gateway does: a lease, then each last part's report brings the next one.
             let mut sent = 0usize;
-            while let Some(lease) = dispatch::lease(&db, modem_id, &rules, now_ms()).await.expect("lease") {
+            let mut next = dispatch::lease(&db, modem_id, &rules, now_ms()).await.expect("lease");
+            while let Some(lease) = next.take() {
                 for sequence in &lease.parts {
                     let report = PartReport {
                         message_id: lease.message_id,
@@ -151,7 +154,10 @@ async fn ceiling() {
                         sequence: *sequence,
                         outcome: PartOutcome::Sent { reference: Some((sent % 256) as u8) },
                     };
-                    dispatch::report(&db, modem_id, &report, &rules, now_ms()).await.expect("report");
+                    let last = lease.parts.last() == Some(sequence);
+                    if let ReportReply::Next(lease) = dispatch::report(&db, modem_id, &report, last, &rules, now_ms()).await.expect("report") {
+                        next = Some(lease);
+                    }
                     sent += 1;
                 }
             }

@@ -2,7 +2,7 @@
 //! are debited together when it is first leased (so a long message never stops half-paid), and
 //! the parts that definitively failed before going out are refunded.
 
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 use crate::db::Db;
 use crate::error::AppError;
@@ -92,25 +92,16 @@ pub async fn set_part_price(db: &Db, tenant_id: i64, part_price: i64) -> Result<
     Ok(())
 }
 
-/// Debits `parts` parts of message `message_id` if the balance covers them; `None` if it does
-/// not (nothing is debited). Returns the amount debited.
-pub(super) async fn debit(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    tenant_id: i64,
-    message_id: i64,
-    parts: i64,
-    now: i64,
-) -> Result<Option<i64>, AppError> {
-    let price: Option<i64> = sqlx::query_scalar("SELECT part_price FROM sms_credit WHERE tenant_id = $1").bind(tenant_id).fetch_optional(&mut **tx).await?;
-    let Some(price) = price else { return Ok(None) };
-    let amount = price * parts;
+/// Debits `amount` for the `parts` parts of message `message_id` if the balance covers it;
+/// returns whether it did (nothing is debited otherwise, nor when the tenant has no credit).
+pub(super) async fn debit(c: &mut AnyConnection, tenant_id: i64, message_id: i64, parts: i64, amount: i64, now: i64) -> Result<bool, AppError> {
     let done = sqlx::query("UPDATE sms_credit SET balance = balance - $1 WHERE tenant_id = $2 AND balance >= $1")
         .bind(amount)
         .bind(tenant_id)
-        .execute(&mut **tx)
+        .execute(&mut *c)
         .await?;
     if done.rows_affected() == 0 {
-        return Ok(None);
+        return Ok(false);
     }
     sqlx::query("INSERT INTO sms_credit_moves (tenant_id, amount, reason, message_id, parts, at) VALUES ($1, $2, 'parts', $3, $4, $5)")
         .bind(tenant_id)
@@ -118,31 +109,24 @@ pub(super) async fn debit(
         .bind(message_id)
         .bind(parts)
         .bind(now)
-        .execute(&mut **tx)
+        .execute(&mut *c)
         .await?;
-    Ok(Some(amount))
+    Ok(true)
 }
 
 /// Gives back `amount` for `parts` parts of message `message_id` that never went out.
-pub(super) async fn refund(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    tenant_id: i64,
-    message_id: i64,
-    parts: i64,
-    amount: i64,
-    now: i64,
-) -> Result<(), AppError> {
+pub(super) async fn refund(c: &mut AnyConnection, tenant_id: i64, message_id: i64, parts: i64, amount: i64, now: i64) -> Result<(), AppError> {
     if amount <= 0 {
         return Ok(());
     }
-    sqlx::query("UPDATE sms_credit SET balance = balance + $1 WHERE tenant_id = $2").bind(amount).bind(tenant_id).execute(&mut **tx).await?;
+    sqlx::query("UPDATE sms_credit SET balance = balance + $1 WHERE tenant_id = $2").bind(amount).bind(tenant_id).execute(&mut *c).await?;
     sqlx::query("INSERT INTO sms_credit_moves (tenant_id, amount, reason, message_id, parts, at) VALUES ($1, $2, 'refund', $3, $4, $5)")
         .bind(tenant_id)
         .bind(amount)
         .bind(message_id)
         .bind(parts)
         .bind(now)
-        .execute(&mut **tx)
+        .execute(&mut *c)
         .await?;
     Ok(())
 }

@@ -15,13 +15,17 @@
 //!   went out are refunded when the message definitively fails. A campaign whose tenant lacks
 //!   the credit for its next message stops in the `no_credit` state, its messages still queued.
 //!
-//! Each step is one transaction whose changes are conditional on the state read, so concurrent
-//! gateways (PostgreSQL) or a gateway racing the expiry sweep cannot both win.
+//! Each step is one write transaction (`Db::write`: group commit on SQLite) whose changes are
+//! conditional on the state read, so concurrent gateways (PostgreSQL) or a gateway racing the
+//! expiry sweep cannot both win. Every part costs a handful of statements: a lease reads its
+//! candidates and claims one, a report reads the message with what it needs to decide, then
+//! writes the part and the message.
 
-use sqlx::Row;
+use futures::FutureExt;
+use sqlx::{AnyConnection, Row};
 
 use super::credit;
-use super::{Lease, PartOutcome, PartReport, Refusal, ReportReply};
+use super::{Inbound, Lease, PartOutcome, PartReport, Refusal, ReportReply};
 use crate::db::Db;
 use crate::error::AppError;
 
@@ -29,8 +33,9 @@ use crate::error::AppError;
 pub const MAX_ATTEMPTS: i64 = 5;
 /// Consecutive failures after which a modem is set aside.
 pub const FAILURES_BEFORE_SET_ASIDE: i64 = 3;
-/// How many queued messages a lease request looks at before giving up.
-const CANDIDATES: i64 = 16;
+/// How many queued messages a lease reads at a time: the first is nearly always taken (one
+/// writer on SQLite); others race for it only on PostgreSQL, or its campaign lacks credit.
+const CANDIDATES: i64 = 4;
 
 /// The dispatcher's timing.
 #[derive(Clone, Copy, Debug)]
@@ -61,33 +66,31 @@ impl Rules {
 /// Hands the next message to `modem_id`, or `None` when there is nothing it may send (its
 /// group stopped, the modem set aside, no queued message of an active campaign with credit).
 pub async fn lease(db: &Db, modem_id: i64, rules: &Rules, now: i64) -> Result<Option<Lease>, AppError> {
-    let usable: Option<i64> = sqlx::query_scalar(
-        "SELECT m.id FROM modems m JOIN modem_groups g ON g.id = m.group_id
-         WHERE m.id = $1 AND g.started = 1 AND m.set_aside_until <= $2",
-    )
-    .bind(modem_id)
-    .bind(now)
-    .fetch_optional(db.pool())
-    .await?;
-    if usable.is_none() {
-        return Ok(None);
-    }
-    // Messages kept for this modem first, then any other.
-    let silent_since = now - rules.affinity_release_ms;
-    let own = candidates(db, Some(modem_id), now, silent_since).await?;
-    let other = candidates(db, None, now, silent_since).await?.into_iter().filter(|c| c.kept_for != Some(modem_id));
+    let rules = *rules;
+    db.write(Box::new(move |c| lease_in(c, modem_id, rules, now).boxed())).await
+}
+
+async fn lease_in(c: &mut AnyConnection, modem_id: i64, rules: Rules, now: i64) -> Result<Option<Lease>, AppError> {
     let mut out_of_credit = Vec::new();
-    for candidate in own.into_iter().chain(other) {
-        if out_of_credit.contains(&candidate.campaign_id) {
-            continue;
+    let mut after = 0;
+    loop {
+        let page = candidates(c, modem_id, after, now, now - rules.affinity_release_ms).await?;
+        let full = page.len() as i64 == CANDIDATES;
+        for candidate in page {
+            after = after.max(candidate.id);
+            if out_of_credit.contains(&candidate.campaign_id) {
+                continue;
+            }
+            match take(c, &candidate, modem_id, &rules, now).await? {
+                Taken::Leased(lease) => return Ok(Some(lease)),
+                Taken::NoCredit => out_of_credit.push(candidate.campaign_id),
+                Taken::Raced => {}
+            }
         }
-        match take(db, &candidate, modem_id, rules, now).await? {
-            Taken::Leased(lease) => return Ok(Some(lease)),
-            Taken::NoCredit => out_of_credit.push(candidate.campaign_id),
-            Taken::Raced => {}
+        if !full {
+            return Ok(None);
         }
     }
-    Ok(None)
 }
 
 struct Candidate {
@@ -100,33 +103,27 @@ struct Candidate {
     status_reports: bool,
 }
 
-/// Queued messages due now of active campaigns, oldest first: those kept for `own` modem, or
-/// (with `None`) those kept for nobody or for a modem not seen since `silent_since`.
-async fn candidates(db: &Db, own: Option<i64>, now: i64, silent_since: i64) -> Result<Vec<Candidate>, AppError> {
-    const COLUMNS: &str = "SELECT m.id, m.tenant_id, m.campaign_id, m.parts, m.charged, m.modem_id, c.status_reports FROM sms_messages m
-         JOIN sms_campaigns c ON c.id = m.campaign_id WHERE m.state = 'queued' AND c.state = 'active'";
-    let rows = match own {
-        Some(modem_id) => {
-            sqlx::query(sqlx::AssertSqlSafe(format!("{COLUMNS} AND m.not_before <= $1 AND m.modem_id = $2 ORDER BY m.id LIMIT $3")))
-                .bind(now)
-                .bind(modem_id)
-                .bind(CANDIDATES)
-                .fetch_all(db.pool())
-                .await?
-        }
-        None => {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "{COLUMNS} AND m.not_before <= $1
-                 AND (m.modem_id IS NULL OR m.modem_id IN (SELECT id FROM modems WHERE seen_at < $2)) ORDER BY m.id LIMIT $3"
-            )))
-            .bind(now)
-            .bind(silent_since)
-            .bind(CANDIDATES)
-            .fetch_all(db.pool())
-            .await?
-        }
-    };
-    rows.into_iter()
+/// Queued messages due now of active campaigns that `modem_id` may take (kept for it, for
+/// nobody, or for a modem not seen since `silent_since`), after `after`, oldest first and those
+/// kept for it before the others; none when its group is stopped or the modem set aside.
+async fn candidates(c: &mut AnyConnection, modem_id: i64, after: i64, now: i64, silent_since: i64) -> Result<Vec<Candidate>, AppError> {
+    let rows = sqlx::query(
+        "SELECT m.id, m.tenant_id, m.campaign_id, m.parts, m.charged, m.modem_id, c.status_reports FROM sms_messages m
+         JOIN sms_campaigns c ON c.id = m.campaign_id
+         WHERE m.state = 'queued' AND c.state = 'active' AND m.not_before <= $1
+         AND (m.modem_id IS NULL OR m.modem_id = $2 OR m.modem_id IN (SELECT id FROM modems WHERE seen_at < $3))
+         AND EXISTS (SELECT 1 FROM modems d JOIN modem_groups g ON g.id = d.group_id WHERE d.id = $2 AND g.started = 1 AND d.set_aside_until <= $1)
+         AND m.id > $5 ORDER BY m.id LIMIT $4",
+    )
+    .bind(now)
+    .bind(modem_id)
+    .bind(silent_since)
+    .bind(CANDIDATES)
+    .bind(after)
+    .fetch_all(&mut *c)
+    .await?;
+    let mut found = rows
+        .into_iter()
         .map(|row| {
             Ok(Candidate {
                 id: row.try_get(0)?,
@@ -138,7 +135,10 @@ async fn candidates(db: &Db, own: Option<i64>, now: i64, silent_since: i64) -> R
                 status_reports: row.try_get::<i64, _>(6)? != 0,
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    // Messages this modem started first: their remaining parts must leave from its number.
+    found.sort_by_key(|candidate| candidate.kept_for != Some(modem_id));
+    Ok(found)
 }
 
 enum Taken {
@@ -148,41 +148,41 @@ enum Taken {
     Raced,
 }
 
-async fn take(db: &Db, candidate: &Candidate, modem_id: i64, rules: &Rules, now: i64) -> Result<Taken, AppError> {
-    let mut tx = db.begin_write().await?;
-    let mut charged = candidate.charged;
-    if charged == 0 {
-        match credit::debit(&mut tx, candidate.tenant_id, candidate.id, candidate.parts, now).await? {
-            Some(amount) => charged = amount,
-            None => {
-                tx.rollback().await?;
-                stop_for_credit(db, candidate.campaign_id, now).await?;
-                return Ok(Taken::NoCredit);
-            }
-        }
-    }
+/// Claims the message for `modem_id` and, at its first lease, debits its parts at the tenant's
+/// price; a message the credit does not cover goes back as it was and stops its campaign.
+async fn take(c: &mut AnyConnection, candidate: &Candidate, modem_id: i64, rules: &Rules, now: i64) -> Result<Taken, AppError> {
     let row = sqlx::query(
-        "UPDATE sms_messages SET state = 'leased', lease_id = lease_id + 1, lease_modem_id = $1, lease_expires_at = $2,
-             charged = $3, updated_at = $4
-         WHERE id = $5 AND state = 'queued'
-         RETURNING lease_id, number, text, concat_reference",
+        "UPDATE sms_messages SET state = 'leased', lease_id = lease_id + 1, lease_modem_id = $1, lease_expires_at = $2, updated_at = $3,
+             charged = CASE WHEN charged = 0 THEN parts * COALESCE((SELECT part_price FROM sms_credit WHERE tenant_id = $5), 0) ELSE charged END
+         WHERE id = $4 AND state = 'queued'
+         RETURNING lease_id, number, text, concat_reference, charged",
     )
     .bind(modem_id)
     .bind(now + rules.lease_ms)
-    .bind(charged)
     .bind(now)
     .bind(candidate.id)
-    .fetch_optional(&mut *tx)
+    .bind(candidate.tenant_id)
+    .fetch_optional(&mut *c)
     .await?;
-    let Some(row) = row else {
-        tx.rollback().await?;
-        return Ok(Taken::Raced);
+    let Some(row) = row else { return Ok(Taken::Raced) };
+    if candidate.charged == 0 && !credit::debit(c, candidate.tenant_id, candidate.id, candidate.parts, row.try_get(4)?, now).await? {
+        sqlx::query("UPDATE sms_messages SET state = 'queued', lease_modem_id = NULL, lease_expires_at = 0, charged = 0 WHERE id = $1")
+            .bind(candidate.id)
+            .execute(&mut *c)
+            .await?;
+        stop_for_credit(c, candidate.campaign_id, now).await?;
+        return Ok(Taken::NoCredit);
+    }
+    // A message no modem started has all its parts still to send.
+    let parts: Vec<u8> = if candidate.kept_for.is_none() {
+        (1..=candidate.parts as u8).collect()
+    } else {
+        let queued: Vec<i64> = sqlx::query_scalar("SELECT sequence FROM sms_parts WHERE message_id = $1 AND state = 'queued' ORDER BY sequence")
+            .bind(candidate.id)
+            .fetch_all(&mut *c)
+            .await?;
+        queued.into_iter().map(|p| p as u8).collect()
     };
-    let parts: Vec<i64> = sqlx::query_scalar("SELECT sequence FROM sms_parts WHERE message_id = $1 AND state = 'queued' ORDER BY sequence")
-        .bind(candidate.id)
-        .fetch_all(&mut *tx)
-        .await?;
-    tx.commit().await?;
     Ok(Taken::Leased(Lease {
         message_id: candidate.id,
         lease_id: row.try_get(0)?,
@@ -190,22 +190,23 @@ async fn take(db: &Db, candidate: &Candidate, modem_id: i64, rules: &Rules, now:
         text: row.try_get(2)?,
         concat_reference: row.try_get::<i64, _>(3)? as u8,
         status_report: candidate.status_reports,
-        parts: parts.into_iter().map(|p| p as u8).collect(),
+        parts,
         valid_for_ms: rules.lease_ms,
     }))
 }
 
-async fn stop_for_credit(db: &Db, campaign_id: i64, now: i64) -> Result<(), AppError> {
+async fn stop_for_credit(c: &mut AnyConnection, campaign_id: i64, now: i64) -> Result<(), AppError> {
     sqlx::query("UPDATE sms_campaigns SET state = 'no_credit', finished_at = $1 WHERE id = $2 AND state = 'active'")
         .bind(now)
         .bind(campaign_id)
-        .execute(db.pool())
+        .execute(&mut *c)
         .await?;
     tracing::info!(campaign_id, "SMS campaign stopped: no credit left");
     Ok(())
 }
 
-struct Leased {
+/// A message as a report finds it, with what deciding needs.
+struct Reported {
     state: String,
     lease_id: i64,
     lease_modem_id: Option<i64>,
@@ -214,19 +215,53 @@ struct Leased {
     parts: i64,
     charged: i64,
     attempts: i64,
+    /// Parts not sent yet, this one included if it was not.
+    queued: i64,
+    campaign_paused: bool,
+    /// The reporting modem's failures in a row.
+    modem_failures: i64,
+    /// No other message of its campaign waits or is being sent: settling it may finish the
+    /// campaign.
+    last_waiting: bool,
 }
 
-/// Records what `modem_id` did with one part of its lease, and says whether to go on.
-pub async fn report(db: &Db, modem_id: i64, report: &PartReport, rules: &Rules, now: i64) -> Result<ReportReply, AppError> {
-    let mut tx = db.begin_write().await?;
+/// Records what `modem_id` did with one part of its lease, and says whether to go on. When the
+/// lease is over and `then_lease`, the modem's next lease comes with the answer (`Next`), taken
+/// in the same transaction.
+pub async fn report(db: &Db, modem_id: i64, report: &PartReport, then_lease: bool, rules: &Rules, now: i64) -> Result<ReportReply, AppError> {
+    let (report, rules) = (report.clone(), *rules);
+    db.write(Box::new(move |c| {
+        async move {
+            let (reply, current) = report_in(c, modem_id, &report, &rules, now).await?;
+            // A stale report (its answer was lost, and the gateway asks again) leases nothing:
+            // the first asking may have.
+            if reply != ReportReply::Stop || !then_lease || !current {
+                return Ok(reply);
+            }
+            Ok(lease_in(c, modem_id, rules, now).await?.map_or(ReportReply::Stop, ReportReply::Next))
+        }
+        .boxed()
+    }))
+    .await
+}
+
+/// The reply, and whether the report was about the modem's current lease.
+async fn report_in(c: &mut AnyConnection, modem_id: i64, report: &PartReport, rules: &Rules, now: i64) -> Result<(ReportReply, bool), AppError> {
     let row = sqlx::query(
-        "SELECT state, lease_id, lease_modem_id, tenant_id, campaign_id, parts, charged, attempts FROM sms_messages WHERE id = $1",
+        "SELECT m.state, m.lease_id, m.lease_modem_id, m.tenant_id, m.campaign_id, m.parts, m.charged, m.attempts,
+                (SELECT COUNT(*) FROM sms_parts p WHERE p.message_id = m.id AND p.state = 'queued'),
+                (SELECT c.state FROM sms_campaigns c WHERE c.id = m.campaign_id),
+                COALESCE((SELECT d.failures FROM modems d WHERE d.id = $2), 0),
+                CAST(CASE WHEN EXISTS (SELECT 1 FROM sms_messages o WHERE o.campaign_id = m.campaign_id
+                    AND o.state IN ('queued', 'leased') AND o.id <> m.id) THEN 1 ELSE 0 END AS BIGINT)
+         FROM sms_messages m WHERE m.id = $1",
     )
     .bind(report.message_id)
-    .fetch_optional(&mut *tx)
+    .bind(modem_id)
+    .fetch_optional(&mut *c)
     .await?;
-    let Some(row) = row else { return Ok(ReportReply::Stop) };
-    let message = Leased {
+    let Some(row) = row else { return Ok((ReportReply::Stop, false)) };
+    let message = Reported {
         state: row.try_get(0)?,
         lease_id: row.try_get(1)?,
         lease_modem_id: row.try_get(2)?,
@@ -235,7 +270,12 @@ pub async fn report(db: &Db, modem_id: i64, report: &PartReport, rules: &Rules, 
         parts: row.try_get(5)?,
         charged: row.try_get(6)?,
         attempts: row.try_get(7)?,
+        queued: row.try_get(8)?,
+        campaign_paused: row.try_get::<Option<String>, _>(9)?.as_deref() == Some("paused"),
+        modem_failures: row.try_get(10)?,
+        last_waiting: row.try_get::<i64, _>(11)? == 0,
     };
+    let message_id = report.message_id;
     let sequence = i64::from(report.sequence);
     let current = message.state == "leased" && message.lease_id == report.lease_id && message.lease_modem_id == Some(modem_id);
     if !current {
@@ -249,69 +289,69 @@ pub async fn report(db: &Db, modem_id: i64, report: &PartReport, rules: &Rules, 
             .bind(reference.map(i64::from))
             .bind(modem_id)
             .bind(now)
-            .bind(report.message_id)
+            .bind(message_id)
             .bind(sequence)
-            .execute(&mut *tx)
+            .execute(&mut *c)
             .await?;
             if done.rows_affected() > 0 {
-                settle(&mut tx, report.message_id, message.campaign_id, now).await?;
+                settle(c, message_id, message.campaign_id, false, None, now).await?;
             }
         }
-        tx.commit().await?;
-        return Ok(ReportReply::Stop);
+        return Ok((ReportReply::Stop, false));
     }
     let reply = match &report.outcome {
         PartOutcome::Sent { reference } => {
-            mark_part(&mut tx, report.message_id, sequence, "sent", "", modem_id, reference.map(i64::from), now).await?;
-            modem_succeeded(&mut tx, modem_id).await?;
-            go_on(&mut tx, &message, report.message_id, modem_id, rules, now).await?
+            let marked = mark_part(c, message_id, sequence, "sent", "", modem_id, reference.map(i64::from), now).await?;
+            if message.modem_failures != 0 {
+                sqlx::query("UPDATE modems SET failures = 0 WHERE id = $1").bind(modem_id).execute(&mut *c).await?;
+            }
+            go_on(c, &message, message_id, modem_id, marked, rules, now).await?
         }
         PartOutcome::Uncertain { reason } => {
-            mark_part(&mut tx, report.message_id, sequence, "unknown", reason, modem_id, None, now).await?;
-            go_on(&mut tx, &message, report.message_id, modem_id, rules, now).await?
+            let marked = mark_part(c, message_id, sequence, "unknown", reason, modem_id, None, now).await?;
+            go_on(c, &message, message_id, modem_id, marked, rules, now).await?
         }
         PartOutcome::Refused { result, refusal: Refusal::Definitive } => {
             sqlx::query("UPDATE sms_parts SET state = 'failed', detail = $1, modem_id = $2, reported_at = $3 WHERE message_id = $4 AND sequence = $5")
                 .bind(result)
                 .bind(modem_id)
                 .bind(now)
-                .bind(report.message_id)
+                .bind(message_id)
                 .bind(sequence)
-                .execute(&mut *tx)
+                .execute(&mut *c)
                 .await?;
-            give_up(&mut tx, &message, report.message_id, result, now).await?;
+            give_up(c, &message, message_id, result, now).await?;
             ReportReply::Stop
         }
         PartOutcome::Refused { result, refusal: Refusal::Modem } => {
-            set_aside(&mut tx, modem_id, result, rules, now).await?;
-            requeue(&mut tx, report.message_id, now).await?;
+            set_aside(c, modem_id, result, rules, now).await?;
+            requeue(c, message_id, now).await?;
             ReportReply::Stop
         }
         PartOutcome::Refused { result: reason, refusal: Refusal::Transient } | PartOutcome::NotSent { reason } => {
-            modem_failed(&mut tx, modem_id, reason, rules, now).await?;
+            modem_failed(c, modem_id, message.modem_failures, reason, rules, now).await?;
             let attempts = message.attempts + 1;
             if attempts >= MAX_ATTEMPTS {
-                give_up(&mut tx, &message, report.message_id, &format!("{attempts} attempts: {reason}"), now).await?;
+                give_up(c, &message, message_id, &format!("{attempts} attempts: {reason}"), now).await?;
             } else {
-                let delay = rules.retry_delay_ms(attempts);
                 sqlx::query("UPDATE sms_messages SET attempts = $1, reason = $2 WHERE id = $3")
                     .bind(attempts)
                     .bind(reason)
-                    .bind(report.message_id)
-                    .execute(&mut *tx)
+                    .bind(message_id)
+                    .execute(&mut *c)
                     .await?;
-                requeue(&mut tx, report.message_id, now + delay).await?;
+                requeue(c, message_id, now + rules.retry_delay_ms(attempts)).await?;
             }
             ReportReply::Stop
         }
     };
-    tx.commit().await?;
-    Ok(reply)
+    Ok((reply, true))
 }
 
+/// Marks a queued part as gone out (or perhaps); returns whether it was still queued.
 #[allow(clippy::too_many_arguments)]
 async fn mark_part(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    c: &mut AnyConnection,
     message_id: i64,
     sequence: i64,
     state: &str,
@@ -319,8 +359,8 @@ async fn mark_part(
     modem_id: i64,
     reference: Option<i64>,
     now: i64,
-) -> Result<(), AppError> {
-    sqlx::query(
+) -> Result<bool, AppError> {
+    let done = sqlx::query(
         "UPDATE sms_parts SET state = $1, detail = $2, modem_id = $3, reference = $4, sent_at = $5,
              imei = COALESCE((SELECT imei FROM modems WHERE id = $3), '')
          WHERE message_id = $6 AND sequence = $7 AND state = 'queued'",
@@ -332,136 +372,146 @@ async fn mark_part(
     .bind(now)
     .bind(message_id)
     .bind(sequence)
-    .execute(&mut **tx)
+    .execute(&mut *c)
     .await?;
-    // Its remaining parts must leave from the same number.
-    sqlx::query("UPDATE sms_messages SET modem_id = $1, updated_at = $2 WHERE id = $3").bind(modem_id).bind(now).bind(message_id).execute(&mut **tx).await?;
-    Ok(())
+    Ok(done.rows_affected() > 0)
 }
 
-/// After a part went out (or may have): renew the lease if parts remain, else settle.
+/// After a part went out (or may have): settle the message when it was its last part, else
+/// renew the lease (its remaining parts leave from this modem), unless the campaign was paused.
 async fn go_on(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    message: &Leased,
+    c: &mut AnyConnection,
+    message: &Reported,
     message_id: i64,
     modem_id: i64,
+    marked: bool,
     rules: &Rules,
     now: i64,
 ) -> Result<ReportReply, AppError> {
-    let remaining: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sms_parts WHERE message_id = $1 AND state = 'queued'")
-        .bind(message_id)
-        .fetch_one(&mut **tx)
-        .await?;
+    let remaining = message.queued - i64::from(marked);
     if remaining == 0 {
-        settle(tx, message_id, message.campaign_id, now).await?;
+        settle(c, message_id, message.campaign_id, message.last_waiting, Some(modem_id), now).await?;
         return Ok(ReportReply::Stop);
     }
-    let active: Option<String> = sqlx::query_scalar("SELECT state FROM sms_campaigns WHERE id = $1").bind(message.campaign_id).fetch_optional(&mut **tx).await?;
-    if active.as_deref() == Some("paused") {
+    if message.campaign_paused {
         // Paused mid-message: the rest waits, kept for this modem. (A campaign out of credit
         // finishes the messages already paid for.)
-        requeue(tx, message_id, now).await?;
+        sqlx::query(
+            "UPDATE sms_messages SET modem_id = $1, state = 'queued', lease_modem_id = NULL, lease_expires_at = 0, not_before = $2, updated_at = $2
+             WHERE id = $3",
+        )
+        .bind(modem_id)
+        .bind(now)
+        .bind(message_id)
+        .execute(&mut *c)
+        .await?;
         return Ok(ReportReply::Stop);
     }
-    sqlx::query("UPDATE sms_messages SET lease_expires_at = $1 WHERE id = $2 AND lease_modem_id = $3")
-        .bind(now + rules.lease_ms)
-        .bind(message_id)
+    sqlx::query("UPDATE sms_messages SET modem_id = $1, lease_expires_at = $2, updated_at = $3 WHERE id = $4 AND lease_modem_id = $1")
         .bind(modem_id)
-        .execute(&mut **tx)
+        .bind(now + rules.lease_ms)
+        .bind(now)
+        .bind(message_id)
+        .execute(&mut *c)
         .await?;
     Ok(ReportReply::Continue { valid_for_ms: rules.lease_ms })
 }
 
 /// Back to the queue (not before `not_before`), lease ended.
-async fn requeue(tx: &mut sqlx::Transaction<'static, sqlx::Any>, message_id: i64, not_before: i64) -> Result<(), AppError> {
+async fn requeue(c: &mut AnyConnection, message_id: i64, not_before: i64) -> Result<(), AppError> {
     sqlx::query("UPDATE sms_messages SET state = 'queued', lease_modem_id = NULL, lease_expires_at = 0, not_before = $1 WHERE id = $2")
         .bind(not_before)
         .bind(message_id)
-        .execute(&mut **tx)
+        .execute(&mut *c)
         .await?;
     Ok(())
 }
 
 /// The message definitively failed: its parts not yet out are cancelled and refunded.
-async fn give_up(tx: &mut sqlx::Transaction<'static, sqlx::Any>, message: &Leased, message_id: i64, reason: &str, now: i64) -> Result<(), AppError> {
+async fn give_up(c: &mut AnyConnection, message: &Reported, message_id: i64, reason: &str, now: i64) -> Result<(), AppError> {
     let never_out: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM sms_parts WHERE message_id = $1 AND (state = 'queued' OR (state = 'failed' AND sent_at IS NULL))")
             .bind(message_id)
-            .fetch_one(&mut **tx)
+            .fetch_one(&mut *c)
             .await?;
     sqlx::query("UPDATE sms_parts SET state = 'cancelled', detail = $1 WHERE message_id = $2 AND state = 'queued'")
         .bind(reason)
         .bind(message_id)
-        .execute(&mut **tx)
+        .execute(&mut *c)
         .await?;
     let refund = if message.parts > 0 { message.charged / message.parts * never_out } else { 0 };
-    credit::refund(tx, message.tenant_id, message_id, never_out, refund, now).await?;
+    credit::refund(c, message.tenant_id, message_id, never_out, refund, now).await?;
     sqlx::query("UPDATE sms_messages SET reason = $1, charged = charged - $2 WHERE id = $3")
         .bind(reason)
         .bind(refund)
         .bind(message_id)
-        .execute(&mut **tx)
+        .execute(&mut *c)
         .await?;
-    settle(tx, message_id, message.campaign_id, now).await
+    settle(c, message_id, message.campaign_id, message.last_waiting, None, now).await
 }
 
 /// Sets a message's state from its parts' once none is queued, and finishes its campaign when
-/// it was the last one waiting.
-async fn settle(tx: &mut sqlx::Transaction<'static, sqlx::Any>, message_id: i64, campaign_id: i64, now: i64) -> Result<(), AppError> {
-    let states: Vec<String> = sqlx::query_scalar("SELECT state FROM sms_parts WHERE message_id = $1").bind(message_id).fetch_all(&mut **tx).await?;
-    let has = |wanted: &str| states.iter().any(|s| s == wanted);
-    let state = if has("queued") {
-        return Ok(());
-    } else if has("failed") || has("cancelled") {
-        "failed"
-    } else if has("unknown") {
-        "unknown"
-    } else if states.iter().all(|s| s == "delivered") {
-        "delivered"
-    } else {
-        "sent"
-    };
-    sqlx::query("UPDATE sms_messages SET state = $1, lease_modem_id = NULL, lease_expires_at = 0, updated_at = $2 WHERE id = $3")
-        .bind(state)
-        .bind(now)
-        .bind(message_id)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query(
-        "UPDATE sms_campaigns SET state = 'finished', finished_at = $1 WHERE id = $2 AND state = 'active'
-         AND NOT EXISTS (SELECT 1 FROM sms_messages WHERE campaign_id = $2 AND state IN ('queued', 'leased'))",
+/// it may have been the last one waiting (`may_finish`; `finish_campaigns` catches the rest).
+/// `sent_from`: the modem the message's last part just left from, if that is news.
+async fn settle(c: &mut AnyConnection, message_id: i64, campaign_id: i64, may_finish: bool, sent_from: Option<i64>, now: i64) -> Result<(), AppError> {
+    let settled = sqlx::query(
+        "UPDATE sms_messages SET lease_modem_id = NULL, lease_expires_at = 0, updated_at = $2, modem_id = COALESCE($3, modem_id), state = (
+             SELECT CASE
+                 WHEN SUM(CASE WHEN p.state IN ('failed', 'cancelled') THEN 1 ELSE 0 END) > 0 THEN 'failed'
+                 WHEN SUM(CASE WHEN p.state = 'unknown' THEN 1 ELSE 0 END) > 0 THEN 'unknown'
+                 WHEN SUM(CASE WHEN p.state = 'delivered' THEN 0 ELSE 1 END) = 0 THEN 'delivered'
+                 ELSE 'sent' END
+             FROM sms_parts p WHERE p.message_id = $1)
+         WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM sms_parts q WHERE q.message_id = $1 AND q.state = 'queued')",
     )
+    .bind(message_id)
     .bind(now)
-    .bind(campaign_id)
-    .execute(&mut **tx)
+    .bind(sent_from)
+    .execute(&mut *c)
     .await?;
-    Ok(())
-}
-
-async fn modem_succeeded(tx: &mut sqlx::Transaction<'static, sqlx::Any>, modem_id: i64) -> Result<(), AppError> {
-    sqlx::query("UPDATE modems SET failures = 0 WHERE id = $1 AND failures <> 0").bind(modem_id).execute(&mut **tx).await?;
-    Ok(())
-}
-
-/// One more failure in a row; the modem is set aside after `FAILURES_BEFORE_SET_ASIDE`.
-async fn modem_failed(tx: &mut sqlx::Transaction<'static, sqlx::Any>, modem_id: i64, reason: &str, rules: &Rules, now: i64) -> Result<(), AppError> {
-    let failures: i64 = sqlx::query_scalar("UPDATE modems SET failures = failures + 1, error = $1 WHERE id = $2 RETURNING failures")
-        .bind(reason)
-        .bind(modem_id)
-        .fetch_one(&mut **tx)
+    if may_finish && settled.rows_affected() > 0 {
+        sqlx::query(
+            "UPDATE sms_campaigns SET state = 'finished', finished_at = $1 WHERE id = $2 AND state = 'active'
+             AND NOT EXISTS (SELECT 1 FROM sms_messages WHERE campaign_id = $2 AND state IN ('queued', 'leased'))",
+        )
+        .bind(now)
+        .bind(campaign_id)
+        .execute(&mut *c)
         .await?;
-    if failures >= FAILURES_BEFORE_SET_ASIDE {
-        set_aside(tx, modem_id, reason, rules, now).await?;
     }
     Ok(())
 }
 
-async fn set_aside(tx: &mut sqlx::Transaction<'static, sqlx::Any>, modem_id: i64, reason: &str, rules: &Rules, now: i64) -> Result<(), AppError> {
+/// Finishes the active campaigns with nothing left to send: those whose last messages settled
+/// at the same moment in concurrent transactions (PostgreSQL), each seeing the other still
+/// being sent. Returns how many.
+pub async fn finish_campaigns(db: &Db, now: i64) -> Result<u64, AppError> {
+    let done = sqlx::query(
+        "UPDATE sms_campaigns SET state = 'finished', finished_at = $1 WHERE state = 'active'
+         AND NOT EXISTS (SELECT 1 FROM sms_messages m WHERE m.campaign_id = sms_campaigns.id AND m.state IN ('queued', 'leased'))",
+    )
+    .bind(now)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// One more failure in a row (after `failures` already); the modem is set aside after
+/// `FAILURES_BEFORE_SET_ASIDE`.
+async fn modem_failed(c: &mut AnyConnection, modem_id: i64, failures: i64, reason: &str, rules: &Rules, now: i64) -> Result<(), AppError> {
+    if failures + 1 >= FAILURES_BEFORE_SET_ASIDE {
+        return set_aside(c, modem_id, reason, rules, now).await;
+    }
+    sqlx::query("UPDATE modems SET failures = failures + 1, error = $1 WHERE id = $2").bind(reason).bind(modem_id).execute(&mut *c).await?;
+    Ok(())
+}
+
+async fn set_aside(c: &mut AnyConnection, modem_id: i64, reason: &str, rules: &Rules, now: i64) -> Result<(), AppError> {
     sqlx::query("UPDATE modems SET set_aside_until = $1, failures = 0, error = $2 WHERE id = $3")
         .bind(now + rules.set_aside_ms)
         .bind(reason)
         .bind(modem_id)
-        .execute(&mut **tx)
+        .execute(&mut *c)
         .await?;
     tracing::warn!(modem_id, reason, "modem set aside");
     Ok(())
@@ -470,13 +520,14 @@ async fn set_aside(tx: &mut sqlx::Transaction<'static, sqlx::Any>, modem_id: i64
 /// Ends the leases nobody renewed: the first part not reported may be on the air and becomes
 /// "unknown"; the rest go back to the queue, kept for that modem. Returns how many ended.
 pub async fn expire_leases(db: &Db, now: i64) -> Result<usize, AppError> {
-    let expired: Vec<i64> = sqlx::query_scalar("SELECT id FROM sms_messages WHERE state = 'leased' AND lease_expires_at < $1")
-        .bind(now)
-        .fetch_all(db.pool())
-        .await?;
+    db.write(Box::new(move |c| expire_in(c, now).boxed())).await
+}
+
+async fn expire_in(c: &mut AnyConnection, now: i64) -> Result<usize, AppError> {
+    let expired: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM sms_messages WHERE state = 'leased' AND lease_expires_at < $1").bind(now).fetch_all(&mut *c).await?;
     let mut ended = 0;
     for message_id in expired {
-            let mut tx = db.begin_write().await?;
         let row = sqlx::query(
             "UPDATE sms_messages SET state = 'queued', not_before = $1, modem_id = COALESCE(modem_id, lease_modem_id),
                  lease_modem_id = NULL, lease_expires_at = 0
@@ -485,17 +536,14 @@ pub async fn expire_leases(db: &Db, now: i64) -> Result<usize, AppError> {
         )
         .bind(now)
         .bind(message_id)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut *c)
         .await?;
-        let Some(row) = row else {
-            tx.rollback().await?;
-            continue;
-        };
+        let Some(row) = row else { continue };
         let modem_id: Option<i64> = row.try_get(0)?;
         let campaign_id: i64 = row.try_get(1)?;
         let first: Option<i64> = sqlx::query_scalar("SELECT MIN(sequence) FROM sms_parts WHERE message_id = $1 AND state = 'queued'")
             .bind(message_id)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut *c)
             .await?;
         if let Some(sequence) = first {
             sqlx::query(
@@ -507,11 +555,10 @@ pub async fn expire_leases(db: &Db, now: i64) -> Result<usize, AppError> {
             .bind(now)
             .bind(message_id)
             .bind(sequence)
-            .execute(&mut *tx)
+            .execute(&mut *c)
             .await?;
         }
-        settle(&mut tx, message_id, campaign_id, now).await?;
-        tx.commit().await?;
+        settle(c, message_id, campaign_id, true, None, now).await?;
         ended += 1;
     }
     Ok(ended)
@@ -522,28 +569,30 @@ pub async fn expire_leases(db: &Db, now: i64) -> Result<usize, AppError> {
 /// give up, refunding the parts that never went out, and count as skipped if none did. Messages
 /// a modem is sending are left to finish.
 pub async fn withdraw(db: &Db, campaign_id: i64, reason: &str, now: i64) -> Result<(), AppError> {
-    let mut tx = db.begin_write().await?;
+    let reason = reason.to_string();
+    db.write(Box::new(move |c| async move { withdraw_in(c, campaign_id, &reason, now).await }.boxed())).await
+}
+
+async fn withdraw_in(c: &mut AnyConnection, campaign_id: i64, reason: &str, now: i64) -> Result<(), AppError> {
     sqlx::query(
         "UPDATE sms_parts SET state = 'cancelled', detail = $1
          WHERE state = 'queued' AND message_id IN (SELECT id FROM sms_messages WHERE campaign_id = $2 AND state = 'queued' AND charged = 0)",
     )
     .bind(reason)
     .bind(campaign_id)
-    .execute(&mut *tx)
+    .execute(&mut *c)
     .await?;
     sqlx::query("UPDATE sms_messages SET state = 'skipped', reason = $1, updated_at = $2 WHERE campaign_id = $3 AND state = 'queued' AND charged = 0")
         .bind(reason)
         .bind(now)
         .bind(campaign_id)
-        .execute(&mut *tx)
+        .execute(&mut *c)
         .await?;
-    let debited = sqlx::query("SELECT id, tenant_id, parts, charged FROM sms_messages WHERE campaign_id = $1 AND state = 'queued'")
-        .bind(campaign_id)
-        .fetch_all(&mut *tx)
-        .await?;
+    let debited =
+        sqlx::query("SELECT id, tenant_id, parts, charged FROM sms_messages WHERE campaign_id = $1 AND state = 'queued'").bind(campaign_id).fetch_all(&mut *c).await?;
     for row in debited {
         let message_id: i64 = row.try_get(0)?;
-        let message = Leased {
+        let message = Reported {
             state: "queued".into(),
             lease_id: 0,
             lease_modem_id: None,
@@ -552,17 +601,20 @@ pub async fn withdraw(db: &Db, campaign_id: i64, reason: &str, now: i64) -> Resu
             parts: row.try_get(2)?,
             charged: row.try_get(3)?,
             attempts: 0,
+            queued: 0,
+            campaign_paused: false,
+            modem_failures: 0,
+            last_waiting: false,
         };
-        give_up(&mut tx, &message, message_id, reason, now).await?;
+        give_up(c, &message, message_id, reason, now).await?;
         sqlx::query(
             "UPDATE sms_messages SET state = 'skipped' WHERE id = $1
              AND NOT EXISTS (SELECT 1 FROM sms_parts WHERE message_id = $1 AND sent_at IS NOT NULL)",
         )
         .bind(message_id)
-        .execute(&mut *tx)
+        .execute(&mut *c)
         .await?;
     }
-    tx.commit().await?;
     Ok(())
 }
 
@@ -581,10 +633,35 @@ pub async fn withdraw_stopped(db: &Db, now: i64) -> Result<usize, AppError> {
     Ok(stopped.len())
 }
 
+/// What a modem received, handed over by its gateway in one go: status reports and replies, in
+/// one transaction. Returns how many status reports matched no part (logged by the caller).
+pub async fn inbound(db: &Db, modem_id: i64, items: &[Inbound], now: i64) -> Result<usize, AppError> {
+    let items = items.to_vec();
+    db.write(Box::new(move |c| {
+        async move {
+            let mut unmatched = 0;
+            for item in &items {
+                match item {
+                    Inbound::Message { sender, text, sent_at_ms } => {
+                        incoming_in(c, modem_id, sender, text, *sent_at_ms, now).await?;
+                    }
+                    Inbound::Report { reference, recipient, delivered, code } => {
+                        if !delivery_in(c, modem_id, *reference, recipient, *delivered, *code, now).await? {
+                            unmatched += 1;
+                        }
+                    }
+                }
+            }
+            Ok(unmatched)
+        }
+        .boxed()
+    }))
+    .await
+}
+
 /// A status report from `modem_id`: the part it sent with `reference` to `recipient` was
 /// delivered, or will never be. References wrap at 256, so the latest such part is meant.
-pub async fn delivery(db: &Db, modem_id: i64, reference: u8, recipient: &str, delivered: bool, code: u8, now: i64) -> Result<bool, AppError> {
-    let mut tx = db.begin_write().await?;
+async fn delivery_in(c: &mut AnyConnection, modem_id: i64, reference: u8, recipient: &str, delivered: bool, code: u8, now: i64) -> Result<bool, AppError> {
     let row = sqlx::query(
         "SELECT p.id, p.message_id, m.campaign_id, m.number FROM sms_parts p JOIN sms_messages m ON m.id = p.message_id
          WHERE p.modem_id = $1 AND p.reference = $2 AND p.state = 'sent'
@@ -592,15 +669,11 @@ pub async fn delivery(db: &Db, modem_id: i64, reference: u8, recipient: &str, de
     )
     .bind(modem_id)
     .bind(i64::from(reference))
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut *c)
     .await?;
-    let Some(row) = row else {
-        tx.rollback().await?;
-        return Ok(false);
-    };
+    let Some(row) = row else { return Ok(false) };
     let number: String = row.try_get(3)?;
     if !same_number(&number, recipient) {
-        tx.rollback().await?;
         tracing::warn!(modem_id, reference, recipient, "status report for a number the part was not sent to");
         return Ok(false);
     }
@@ -611,14 +684,13 @@ pub async fn delivery(db: &Db, modem_id: i64, reference: u8, recipient: &str, de
         .bind(&detail)
         .bind(now)
         .bind(part_id)
-        .execute(&mut *tx)
+        .execute(&mut *c)
         .await?;
     let message_id: i64 = row.try_get(1)?;
     if !delivered {
-        sqlx::query("UPDATE sms_messages SET reason = $1 WHERE id = $2").bind(&detail).bind(message_id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE sms_messages SET reason = $1 WHERE id = $2").bind(&detail).bind(message_id).execute(&mut *c).await?;
     }
-    settle(&mut tx, message_id, row.try_get(2)?, now).await?;
-    tx.commit().await?;
+    settle(c, message_id, row.try_get(2)?, false, None, now).await?;
     Ok(true)
 }
 
@@ -630,8 +702,7 @@ fn same_number(a: &str, b: &str) -> bool {
 
 /// A message a modem received: attributed to the tenant and message it answers (the latest sent
 /// from that modem to that number); `STOP` puts the number on that tenant's opt-out list.
-pub async fn incoming(db: &Db, modem_id: i64, sender: &str, text: &str, sent_at: i64, now: i64) -> Result<i64, AppError> {
-    let mut tx = db.begin_write().await?;
+async fn incoming_in(c: &mut AnyConnection, modem_id: i64, sender: &str, text: &str, sent_at: i64, now: i64) -> Result<i64, AppError> {
     let answered = sqlx::query(
         // CROSS JOIN: SQLite then starts from the number (a few messages), not from every part
         // the modem ever sent.
@@ -640,7 +711,7 @@ pub async fn incoming(db: &Db, modem_id: i64, sender: &str, text: &str, sent_at:
     )
     .bind(modem_id)
     .bind(sender)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut *c)
     .await?;
     let (message_id, tenant_id): (Option<i64>, Option<i64>) = match answered {
         Some(row) => (Some(row.try_get(0)?), Some(row.try_get(1)?)),
@@ -652,7 +723,7 @@ pub async fn incoming(db: &Db, modem_id: i64, sender: &str, text: &str, sent_at:
             .bind(tenant_id)
             .bind(sender)
             .bind(now)
-            .execute(&mut *tx)
+            .execute(&mut *c)
             .await?;
     }
     let id: i64 = sqlx::query_scalar(
@@ -667,47 +738,14 @@ pub async fn incoming(db: &Db, modem_id: i64, sender: &str, text: &str, sent_at:
     .bind(sent_at)
     .bind(now)
     .bind(i64::from(opt_out))
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut *c)
     .await?;
-    tx.commit().await?;
     Ok(id)
 }
 
 /// `STOP`, `Stop.`, `stop sms`, `STOP SVP`: a reply whose first word is STOP.
 pub fn is_stop(text: &str) -> bool {
     text.split(|c: char| !c.is_alphanumeric()).find(|w| !w.is_empty()).is_some_and(|w| w.eq_ignore_ascii_case("stop"))
-}
-
-/// Queues one message of a campaign: its parts are numbered from the text's plan.
-pub async fn enqueue(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    tenant_id: i64,
-    campaign_id: i64,
-    contact_id: Option<i64>,
-    number: &str,
-    text: &str,
-    parts: u32,
-    now: i64,
-) -> Result<i64, AppError> {
-    let concat_reference = rand::random::<u8>();
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO sms_messages (tenant_id, campaign_id, contact_id, number, text, parts, concat_reference, state, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $8) RETURNING id",
-    )
-    .bind(tenant_id)
-    .bind(campaign_id)
-    .bind(contact_id)
-    .bind(number)
-    .bind(text)
-    .bind(i64::from(parts))
-    .bind(i64::from(concat_reference))
-    .bind(now)
-    .fetch_one(&mut **tx)
-    .await?;
-    for sequence in 1..=i64::from(parts) {
-        sqlx::query("INSERT INTO sms_parts (message_id, sequence) VALUES ($1, $2)").bind(id).bind(sequence).execute(&mut **tx).await?;
-    }
-    Ok(id)
 }
 
 #[cfg(test)]

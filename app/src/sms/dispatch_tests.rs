@@ -37,7 +37,7 @@ async fn setup(db: &Db, modems: usize, credit_parts: i64) -> Setup {
 
 async fn queue(db: &Db, setup: &Setup, parts: u32) -> i64 {
     let mut tx = db.begin_write().await.unwrap();
-    let id = enqueue(&mut tx, setup.scope.tenant_id(), setup.campaign_id, None, NUMBER, "Bonjour", parts, T0).await.unwrap();
+    let id = crate::sms::testing::queue_message(&mut tx, setup.scope.tenant_id(), setup.campaign_id, None, NUMBER, "Bonjour", parts, T0).await.unwrap();
     tx.commit().await.unwrap();
     id
 }
@@ -53,6 +53,18 @@ async fn part_states(db: &Db, id: i64) -> Vec<String> {
 
 async fn campaign_state(db: &Db, id: i64) -> String {
     sqlx::query_scalar("SELECT state FROM sms_campaigns WHERE id = $1").bind(id).fetch_one(db.pool()).await.unwrap()
+}
+
+/// A status report handed over alone; whether it matched a part.
+async fn delivery(db: &Db, modem_id: i64, reference: u8, recipient: &str, delivered: bool, code: u8, now: i64) -> Result<bool, AppError> {
+    let report = Inbound::Report { reference, recipient: recipient.into(), delivered, code };
+    Ok(inbound(db, modem_id, &[report], now).await? == 0)
+}
+
+/// A reply handed over alone; its row's id.
+async fn incoming(db: &Db, modem_id: i64, sender: &str, text: &str, sent_at_ms: i64, now: i64) -> Result<i64, AppError> {
+    inbound(db, modem_id, &[Inbound::Message { sender: sender.into(), text: text.into(), sent_at_ms }], now).await?;
+    Ok(sqlx::query_scalar("SELECT MAX(id) FROM sms_incoming").fetch_one(db.pool()).await?)
 }
 
 fn sent(lease: &Lease, sequence: u8, reference: u8) -> PartReport {
@@ -79,14 +91,14 @@ async fn messages_are_leased_once_and_reports_settle_them_and_the_campaign() {
         assert_eq!(message_state(&db, long).await, MessageState::Sending);
         assert_eq!(credit::get(&db, s.scope.tenant_id()).await.unwrap().balance, 500 - 3 * 5, "three parts debited");
 
-        assert_eq!(report(&db, s.modems[0], &sent(&a, 1, 10), &rules, T0).await.unwrap(), ReportReply::Stop);
+        assert_eq!(report(&db, s.modems[0], &sent(&a, 1, 10), false, &rules, T0).await.unwrap(), ReportReply::Stop);
         assert_eq!(message_state(&db, short).await, MessageState::Sent);
-        assert_eq!(report(&db, s.modems[1], &sent(&b, 1, 20), &rules, T0).await.unwrap(), ReportReply::Continue { valid_for_ms: rules.lease_ms });
+        assert_eq!(report(&db, s.modems[1], &sent(&b, 1, 20), false, &rules, T0).await.unwrap(), ReportReply::Continue { valid_for_ms: rules.lease_ms });
         assert_eq!(campaign_state(&db, s.campaign_id).await, "active");
         // Modem A cannot speak for B's lease.
-        assert_eq!(report(&db, s.modems[0], &sent(&b, 2, 11), &rules, T0).await.unwrap(), ReportReply::Stop);
+        assert_eq!(report(&db, s.modems[0], &sent(&b, 2, 11), false, &rules, T0).await.unwrap(), ReportReply::Stop);
         assert_eq!(part_states(&db, long).await, ["sent", "queued"]);
-        assert_eq!(report(&db, s.modems[1], &sent(&b, 2, 21), &rules, T0).await.unwrap(), ReportReply::Stop);
+        assert_eq!(report(&db, s.modems[1], &sent(&b, 2, 21), false, &rules, T0).await.unwrap(), ReportReply::Stop);
         assert_eq!(message_state(&db, long).await, MessageState::Sent);
         assert_eq!(campaign_state(&db, s.campaign_id).await, "finished");
 
@@ -107,7 +119,7 @@ async fn an_expired_lease_leaves_one_part_unknown_and_keeps_the_rest_for_its_mod
         let s = setup(&db, 2, 100).await;
         let id = queue(&db, &s, 3).await;
         let first = lease(&db, s.modems[0], &rules, T0).await.unwrap().unwrap();
-        report(&db, s.modems[0], &sent(&first, 1, 1), &rules, T0 + 1_000).await.unwrap();
+        report(&db, s.modems[0], &sent(&first, 1, 1), false, &rules, T0 + 1_000).await.unwrap();
 
         // The gateway dies while sending part 2.
         assert_eq!(expire_leases(&db, T0 + 5_000).await.unwrap(), 0, "the lease still holds");
@@ -122,10 +134,10 @@ async fn an_expired_lease_leaves_one_part_unknown_and_keeps_the_rest_for_its_mod
         assert_eq!((again.parts.clone(), again.lease_id), (vec![3], first.lease_id + 1));
 
         // The dead gateway's late news: part 2 did go out. The stale lease changes nothing else.
-        assert_eq!(report(&db, s.modems[0], &sent(&first, 2, 2), &rules, now).await.unwrap(), ReportReply::Stop);
-        assert_eq!(report(&db, s.modems[0], &sent(&first, 3, 3), &rules, now).await.unwrap(), ReportReply::Stop);
+        assert_eq!(report(&db, s.modems[0], &sent(&first, 2, 2), false, &rules, now).await.unwrap(), ReportReply::Stop);
+        assert_eq!(report(&db, s.modems[0], &sent(&first, 3, 3), false, &rules, now).await.unwrap(), ReportReply::Stop);
         assert_eq!(part_states(&db, id).await, ["sent", "sent", "queued"]);
-        report(&db, s.modems[0], &sent(&again, 3, 3), &rules, now).await.unwrap();
+        report(&db, s.modems[0], &sent(&again, 3, 3), false, &rules, now).await.unwrap();
         assert_eq!(message_state(&db, id).await, MessageState::Sent);
 
         assert_eq!(campaign_state(&db, s.campaign_id).await, "finished");
@@ -135,14 +147,14 @@ async fn an_expired_lease_leaves_one_part_unknown_and_keeps_the_rest_for_its_mod
         let short = queue(&db, &s, 2).await;
         let long = queue(&db, &s, 3).await;
         let leased = lease(&db, s.modems[0], &rules, now).await.unwrap().unwrap();
-        report(&db, s.modems[0], &sent(&leased, 1, 4), &rules, now).await.unwrap();
+        report(&db, s.modems[0], &sent(&leased, 1, 4), false, &rules, now).await.unwrap();
         expire_leases(&db, now + 20_000).await.unwrap();
         assert_eq!(part_states(&db, short).await, ["sent", "unknown"]);
         assert_eq!(message_state(&db, short).await, MessageState::Unknown);
 
         // A message kept for a modem silent too long (A was last seen at T0) goes to another.
         let leased = lease(&db, s.modems[0], &rules, now).await.unwrap().unwrap();
-        report(&db, s.modems[0], &sent(&leased, 1, 5), &rules, now).await.unwrap();
+        report(&db, s.modems[0], &sent(&leased, 1, 5), false, &rules, now).await.unwrap();
         expire_leases(&db, now + 20_000).await.unwrap();
         assert!(lease(&db, s.modems[1], &rules, now + 21_000).await.unwrap().is_none());
         let moved = lease(&db, s.modems[1], &rules, T0 + rules.affinity_release_ms + 1).await.unwrap().expect("B takes it over");
@@ -162,7 +174,7 @@ async fn transient_failures_back_off_set_a_failing_modem_aside_then_give_up_and_
             // Modem A fails three times in a row and is set aside; B takes over.
             let modem = if attempt <= FAILURES_BEFORE_SET_ASIDE { s.modems[0] } else { s.modems[1] };
             let leased = lease(&db, modem, &rules, now).await.unwrap().unwrap_or_else(|| panic!("attempt {attempt} leased"));
-            assert_eq!(report(&db, modem, &busy(&leased), &rules, now).await.unwrap(), ReportReply::Stop);
+            assert_eq!(report(&db, modem, &busy(&leased), false, &rules, now).await.unwrap(), ReportReply::Stop);
             if attempt == FAILURES_BEFORE_SET_ASIDE {
                 let until: i64 = sqlx::query_scalar("SELECT set_aside_until FROM modems WHERE id = $1").bind(s.modems[0]).fetch_one(db.pool()).await.unwrap();
                 assert!(until > now, "modem A is set aside");
@@ -188,9 +200,9 @@ async fn a_definitive_refusal_fails_the_message_and_refunds_the_parts_that_never
         let s = setup(&db, 1, 10).await;
         let id = queue(&db, &s, 3).await;
         let leased = lease(&db, s.modems[0], &rules, T0).await.unwrap().unwrap();
-        report(&db, s.modems[0], &sent(&leased, 1, 1), &rules, T0).await.unwrap();
+        report(&db, s.modems[0], &sent(&leased, 1, 1), false, &rules, T0).await.unwrap();
         let refused = PartOutcome::Refused { result: "+CMS ERROR: 1".into(), refusal: Refusal::Definitive };
-        assert_eq!(report(&db, s.modems[0], &failed(&leased, 2, refused), &rules, T0).await.unwrap(), ReportReply::Stop);
+        assert_eq!(report(&db, s.modems[0], &failed(&leased, 2, refused), false, &rules, T0).await.unwrap(), ReportReply::Stop);
         assert_eq!(part_states(&db, id).await, ["sent", "failed", "cancelled"]);
         assert_eq!(message_state(&db, id).await, MessageState::Failed);
         assert_eq!(credit::get(&db, s.scope.tenant_id()).await.unwrap().balance, 50 - 15 + 10);
@@ -210,8 +222,8 @@ async fn a_campaign_stops_cleanly_when_credit_runs_out() {
         assert_eq!(campaign_state(&db, s.campaign_id).await, "no_credit");
         assert_eq!((message_state(&db, second).await, credit::get(&db, s.scope.tenant_id()).await.unwrap().balance), (MessageState::Queued, 5));
         // The message already paid for goes on.
-        report(&db, s.modems[0], &sent(&leased, 1, 1), &rules, T0).await.unwrap();
-        report(&db, s.modems[0], &sent(&leased, 2, 2), &rules, T0).await.unwrap();
+        report(&db, s.modems[0], &sent(&leased, 1, 1), false, &rules, T0).await.unwrap();
+        report(&db, s.modems[0], &sent(&leased, 2, 2), false, &rules, T0).await.unwrap();
         assert_eq!(message_state(&db, first).await, MessageState::Sent);
     }
 }
@@ -223,7 +235,7 @@ async fn replies_go_to_the_tenant_that_wrote_and_stop_opts_out() {
         let s = setup(&db, 1, 10).await;
         let id = queue(&db, &s, 1).await;
         let leased = lease(&db, s.modems[0], &rules, T0).await.unwrap().unwrap();
-        report(&db, s.modems[0], &sent(&leased, 1, 9), &rules, T0).await.unwrap();
+        report(&db, s.modems[0], &sent(&leased, 1, 9), false, &rules, T0).await.unwrap();
 
         let reply = incoming(&db, s.modems[0], NUMBER, "Stop, merci", T0, T0 + 1).await.unwrap();
         let row = sqlx::query("SELECT tenant_id, message_id, opt_out FROM sms_incoming WHERE id = $1").bind(reply).fetch_one(db.pool()).await.unwrap();
@@ -267,7 +279,7 @@ async fn gateways_racing_for_the_queue_never_share_a_message() {
             tasks.push(tokio::spawn(async move {
                 let mut taken = Vec::new();
                 while let Some(leased) = lease(&db, modem, &rules, T0).await.unwrap() {
-                    report(&db, modem, &sent(&leased, 1, (taken.len() % 256) as u8), &rules, T0).await.unwrap();
+                    report(&db, modem, &sent(&leased, 1, (taken.len() % 256) as u8), false, &rules, T0).await.unwrap();
                     taken.push(leased.message_id);
                 }
                 taken
@@ -280,6 +292,32 @@ async fn gateways_racing_for_the_queue_never_share_a_message() {
         all.sort();
         assert_eq!(all, ids, "every message leased exactly once");
         assert_eq!(credit::get(&db, s.scope.tenant_id()).await.unwrap().balance, 5_000 - 60 * 5);
+        // The last messages settled in concurrent transactions may each have seen the other
+        // still being sent: the sweep finishes the campaign then.
+        finish_campaigns(&db, T0).await.unwrap();
         assert_eq!(campaign_state(&db, s.campaign_id).await, "finished");
+        assert_eq!(finish_campaigns(&db, T0).await.unwrap(), 0, "finished once");
+    }
+}
+
+#[tokio::test]
+async fn a_report_may_bring_the_modems_next_lease() {
+    let rules = Rules::default();
+    for db in each_backend().await {
+        let s = setup(&db, 1, 100).await;
+        let first = queue(&db, &s, 1).await;
+        let second = queue(&db, &s, 2).await;
+        let a = lease(&db, s.modems[0], &rules, T0).await.unwrap().unwrap();
+        assert_eq!(a.message_id, first);
+        let next = match report(&db, s.modems[0], &sent(&a, 1, 1), true, &rules, T0).await.unwrap() {
+            ReportReply::Next(next) => next,
+            other => panic!("expected the next lease, got {other:?}"),
+        };
+        assert_eq!((next.message_id, next.parts.clone()), (second, vec![1, 2]));
+        assert_eq!((message_state(&db, first).await, message_state(&db, second).await), (MessageState::Sent, MessageState::Sending));
+        // In the middle of a message the lease goes on; after the last, nothing is left.
+        assert_eq!(report(&db, s.modems[0], &sent(&next, 1, 2), true, &rules, T0).await.unwrap(), ReportReply::Continue { valid_for_ms: rules.lease_ms });
+        assert_eq!(report(&db, s.modems[0], &sent(&next, 2, 3), true, &rules, T0).await.unwrap(), ReportReply::Stop);
+        assert_eq!(credit::get(&db, s.scope.tenant_id()).await.unwrap().balance, 500 - 3 * 5);
     }
 }

@@ -101,12 +101,15 @@ pub struct PartReport {
 }
 
 /// The dispatcher's answer to a part report.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ReportReply {
     /// Send the next part; the lease holds this much longer.
     Continue { valid_for_ms: i64 },
     /// The lease is over (message done, failed, requeued, paused, or the lease was stale).
     Stop,
+    /// The lease is over, and here is the modem's next one, as the gateway asked: one round
+    /// trip between messages instead of two.
+    Next(Lease),
 }
 
 /// The state of a message, as campaign reports show it.
@@ -373,6 +376,40 @@ pub enum Inbound {
 pub mod testing {
     use crate::auth::guard::TenantScope;
     use crate::db::Db;
+    use crate::error::AppError;
+
+    /// Queues one message of a campaign with its parts, as activation does for a whole base:
+    /// what the dispatcher's tests and benchmarks send.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn queue_message(
+        c: &mut sqlx::AnyConnection,
+        tenant_id: i64,
+        campaign_id: i64,
+        contact_id: Option<i64>,
+        number: &str,
+        text: &str,
+        parts: u32,
+        now: i64,
+    ) -> Result<i64, AppError> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO sms_messages (tenant_id, campaign_id, contact_id, number, text, parts, concat_reference, state, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $8) RETURNING id",
+        )
+        .bind(tenant_id)
+        .bind(campaign_id)
+        .bind(contact_id)
+        .bind(number)
+        .bind(text)
+        .bind(i64::from(parts))
+        .bind(i64::from(rand::random::<u8>()))
+        .bind(now)
+        .fetch_one(&mut *c)
+        .await?;
+        for sequence in 1..=i64::from(parts) {
+            sqlx::query("INSERT INTO sms_parts (message_id, sequence) VALUES ($1, $2)").bind(id).bind(sequence).execute(&mut *c).await?;
+        }
+        Ok(id)
+    }
 
     /// An active SMS campaign named `name` of the tenant, on an empty base of the same name:
     /// what the dispatcher's tests and benchmarks queue messages into.

@@ -261,7 +261,7 @@ mod tests {
     use crate::error::{AppError, Field, Problem};
     use crate::sms::dispatch::{self, Rules};
     use crate::sms::testing::active_campaign;
-    use crate::sms::{ModemStatus, PartOutcome, PartReport, credit, groups};
+    use crate::sms::{Inbound, ModemStatus, PartOutcome, PartReport, credit, groups};
     use crate::tenants::testing::tenant;
 
     const T0: i64 = 1_796_374_800_000;
@@ -281,15 +281,16 @@ mod tests {
             groups::record_modem(&db, rack, "/dev/ttyUSB2", &status("359272010000025"), "", T0).await.unwrap().unwrap();
             for number in ["+33612345678", "+33612345679", "+33612345670"] {
                 let mut tx = db.begin_write().await.unwrap();
-                dispatch::enqueue(&mut tx, scope.tenant_id(), campaign_id, None, number, "Bonjour", 1, T0).await.unwrap();
+                crate::sms::testing::queue_message(&mut tx, scope.tenant_id(), campaign_id, None, number, "Bonjour", 1, T0).await.unwrap();
                 tx.commit().await.unwrap();
             }
             for reference in [1, 2] {
                 let lease = dispatch::lease(&db, first, &rules, T0).await.unwrap().unwrap();
                 let sent = PartReport { message_id: lease.message_id, lease_id: lease.lease_id, sequence: 1, outcome: PartOutcome::Sent { reference: Some(reference) } };
-                dispatch::report(&db, first, &sent, &rules, T0 + 1_000).await.unwrap();
+                dispatch::report(&db, first, &sent, false, &rules, T0 + 1_000).await.unwrap();
             }
-            dispatch::delivery(&db, first, 1, "+33612345678", true, 0, T0 + 2_000).await.unwrap();
+            let report = Inbound::Report { reference: 1, recipient: "+33612345678".into(), delivered: true, code: 0 };
+            assert_eq!(dispatch::inbound(&db, first, &[report], T0 + 2_000).await, Ok(0));
             let leased = dispatch::lease(&db, first, &rules, T0).await.unwrap().unwrap();
 
             let board = board(&db, T0 + 3_000).await.unwrap();
@@ -311,7 +312,7 @@ mod tests {
             groups::set_started(&db, rack, false).await.unwrap();
             assert_eq!(groups::delete(&db, rack).await, Err(AppError::invalid(Field::ModemGroup, Problem::StillSending)));
             let sent = PartReport { message_id: leased.message_id, lease_id: leased.lease_id, sequence: 1, outcome: PartOutcome::Sent { reference: Some(3) } };
-            dispatch::report(&db, first, &sent, &rules, T0 + 4_000).await.unwrap();
+            dispatch::report(&db, first, &sent, false, &rules, T0 + 4_000).await.unwrap();
             groups::delete(&db, rack).await.unwrap();
             let board = super::board(&db, T0 + 5_000).await.unwrap();
             assert_eq!(board.groups.len(), 1);

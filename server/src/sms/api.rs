@@ -31,6 +31,9 @@ pub struct LeaseRequest {
 pub struct ReportRequest {
     pub imei: String,
     pub report: PartReport,
+    /// Lease the modem's next message if this one is over (gateways before it never ask).
+    #[serde(default)]
+    pub then_lease: bool,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -95,7 +98,7 @@ async fn lease(State(api): State<GatewayApi>, headers: HeaderMap, Json(request):
 
 async fn report(State(api): State<GatewayApi>, headers: HeaderMap, Json(request): Json<ReportRequest>) -> Response {
     match dispatcher(&api, &headers).await {
-        Ok(dispatcher) => answer(dispatcher.report(&request.imei, &request.report).await),
+        Ok(dispatcher) => answer(dispatcher.report(&request.imei, &request.report, request.then_lease).await),
         Err(refused) => refused,
     }
 }

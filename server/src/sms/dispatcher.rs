@@ -57,32 +57,23 @@ impl DispatchLink for GroupDispatcher {
         dispatch::lease(&self.db, modem_id, &self.rules, now_ms()).await.map_err(server_error)
     }
 
-    async fn report(&self, imei: &str, report: &PartReport) -> Result<ReportReply, LinkError> {
+    async fn report(&self, imei: &str, report: &PartReport, then_lease: bool) -> Result<ReportReply, LinkError> {
         let modem_id = self.modem_id(imei).await?;
-        dispatch::report(&self.db, modem_id, report, &self.rules, now_ms()).await.map_err(server_error)
+        dispatch::report(&self.db, modem_id, report, then_lease, &self.rules, now_ms()).await.map_err(server_error)
     }
 
     async fn inbound(&self, imei: &str, items: &[Inbound]) -> Result<(), LinkError> {
         let modem_id = self.modem_id(imei).await?;
-        for item in items {
-            let now = now_ms();
-            match item {
-                Inbound::Message { sender, text, sent_at_ms } => {
-                    dispatch::incoming(&self.db, modem_id, sender, text, *sent_at_ms, now).await.map_err(server_error)?;
-                }
-                Inbound::Report { reference, recipient, delivered, code } => {
-                    if !dispatch::delivery(&self.db, modem_id, *reference, recipient, *delivered, *code, now).await.map_err(server_error)? {
-                        tracing::info!(imei, reference, recipient, "status report for no part we know of");
-                    }
-                }
-            }
+        let unmatched = dispatch::inbound(&self.db, modem_id, items, now_ms()).await.map_err(server_error)?;
+        if unmatched > 0 {
+            tracing::info!(imei, unmatched, "status reports for no part we know of");
         }
         Ok(())
     }
 }
 
-/// Ends expired leases every `every`, and withdraws messages that went back to the queue of a
-/// deactivated campaign, for as long as the server runs.
+/// Every `every`, for as long as the server runs: ends expired leases, withdraws messages that
+/// went back to the queue of a deactivated campaign, and finishes campaigns with nothing left.
 pub fn spawn_lease_sweep(db: Db, every: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
@@ -95,6 +86,9 @@ pub fn spawn_lease_sweep(db: Db, every: Duration) -> tokio::task::JoinHandle<()>
             }
             if let Err(error) = dispatch::withdraw_stopped(&db, now_ms()).await {
                 tracing::error!(%error, "cannot withdraw the messages of deactivated campaigns");
+            }
+            if let Err(error) = dispatch::finish_campaigns(&db, now_ms()).await {
+                tracing::error!(%error, "cannot finish the campaigns with nothing left to send");
             }
         }
     })

@@ -41,7 +41,9 @@ pub trait DispatchLink: Send + Sync + 'static {
     /// Reports a modem's monitoring round; answers with the group's orders.
     fn modem_status(&self, report: &ModemReport) -> impl Future<Output = Result<GroupOrders, LinkError>> + Send;
     fn lease(&self, imei: &str) -> impl Future<Output = Result<Option<Lease>, LinkError>> + Send;
-    fn report(&self, imei: &str, report: &PartReport) -> impl Future<Output = Result<ReportReply, LinkError>> + Send;
+    /// Reports a part. With `then_lease`, a lease that is over comes back with the modem's next
+    /// one (`ReportReply::Next`), which the gateway then sends at once.
+    fn report(&self, imei: &str, report: &PartReport, then_lease: bool) -> impl Future<Output = Result<ReportReply, LinkError>> + Send;
     /// Hands over what a modem received; once this succeeds the gateway deletes it from the modem.
     fn inbound(&self, imei: &str, items: &[Inbound]) -> impl Future<Output = Result<(), LinkError>> + Send;
 }
@@ -113,6 +115,10 @@ async fn drive<L: DispatchLink>(link: Arc<L>, port: String, config: GatewayConfi
                     orders: None,
                     next_part_at: Instant::now(),
                     partial: HashMap::new(),
+                    next_round: Instant::now(),
+                    notices: 0,
+                    force_sweep: true,
+                    last_sweep: Instant::now(),
                 };
                 match worker.work(&mut stop).await {
                     Some(failure) => failure,
@@ -156,6 +162,13 @@ struct Worker<'a, L, T> {
     orders: Option<GroupOrders>,
     next_part_at: Instant,
     partial: Partial,
+    /// When the next monitoring round is due.
+    next_round: Instant,
+    /// Storage notices not acted on yet, whether the storage must be read at the next
+    /// occasion, and when it last was.
+    notices: usize,
+    force_sweep: bool,
+    last_sweep: Instant,
 }
 
 impl<L: DispatchLink, T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> Worker<'_, L, T> {
@@ -179,62 +192,84 @@ impl<L: DispatchLink, T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> W
             Ok(()) => {}
         }
         let mut can_send = false;
-        let mut next_round = Instant::now();
-        // Reading the storage costs two AT round trips or more: it is done on every monitoring
-        // round, and between sends only once a few notices have piled up or some time passed.
-        let mut notices = 0usize;
-        let mut force_sweep = true;
-        let mut last_sweep = Instant::now();
+        // A lease that came back with the report of the previous message's last part.
+        let mut next: Option<Lease> = None;
         loop {
-            if *stop.borrow() {
+            if *stop.borrow() && next.is_none() {
                 return None;
             }
-            if Instant::now() >= next_round {
-                next_round = Instant::now() + self.config.monitor_every;
+            if Instant::now() >= self.next_round {
+                self.next_round = Instant::now() + self.config.monitor_every;
                 match self.monitor().await {
                     Ok(Some(sendable)) => can_send = sendable,
                     Ok(None) => return None,
                     Err(error) => return Some(error),
                 }
-                force_sweep = true;
+                self.force_sweep = true;
             }
             for notice in self.modem.take_unsolicited() {
-                notices += usize::from(self.notice(notice).await);
+                self.notices += usize::from(self.notice(notice).await);
             }
-            if force_sweep || (notices > 0 && (notices >= SWEEP_BATCH || last_sweep.elapsed() >= SWEEP_EVERY)) {
+            if self.sweep_due() {
                 if let Err(error) = self.sweep().await {
                     return Some(error);
                 }
-                (notices, force_sweep, last_sweep) = (0, false, Instant::now());
+                (self.notices, self.force_sweep, self.last_sweep) = (0, false, Instant::now());
             }
             let started = self.orders.is_some_and(|orders| orders.started);
-            if started && can_send && let Some(imei) = self.imei.clone() {
-                match self.link.lease(&imei).await {
-                    Ok(Some(lease)) => {
-                        if let Err(error) = self.send(&imei, lease).await {
-                            return Some(error);
+            if let Some(imei) = self.imei.clone() {
+                // A lease in hand is sent whatever happened since: its outcome is reported.
+                let lease = match next.take() {
+                    Some(lease) => Some(lease),
+                    None if started && can_send => match self.link.lease(&imei).await {
+                        Ok(lease) => lease,
+                        Err(error) => {
+                            tracing::warn!(port = self.port, %error, "cannot ask for work");
+                            None
                         }
-                        continue;
+                    },
+                    None => None,
+                };
+                if let Some(lease) = lease {
+                    match self.send(&imei, lease, stop).await {
+                        Ok(then) => next = then,
+                        Err(error) => return Some(error),
                     }
-                    Ok(None) => {}
-                    Err(error) => tracing::warn!(port = self.port, %error, "cannot ask for work"),
+                    continue;
                 }
             }
             // Nothing to send: a good time to read what is waiting.
-            if notices > 0 {
-                force_sweep = true;
+            if self.notices > 0 {
+                self.force_sweep = true;
                 continue;
             }
-            let until = next_round.min(Instant::now() + self.config.idle_poll);
+            let until = self.next_round.min(Instant::now() + self.config.idle_poll);
             tokio::select! {
                 notice = self.modem.wait_unsolicited(until) => match notice {
-                    Ok(Some(notice)) => notices += usize::from(self.notice(notice).await),
+                    Ok(Some(notice)) => self.notices += usize::from(self.notice(notice).await),
                     Ok(None) => {}
                     Err(error) => return Some(error),
                 },
                 _ = stop.changed() => {}
             }
         }
+    }
+
+    /// Reading the storage costs two AT round trips or more: it is done on every monitoring
+    /// round, and between sends only once a few notices have piled up or some time passed.
+    fn sweep_due(&self) -> bool {
+        self.force_sweep || (self.notices > 0 && (self.notices >= SWEEP_BATCH || self.last_sweep.elapsed() >= SWEEP_EVERY))
+    }
+
+    /// Whether the next message may follow this one at once (its lease asked for with the last
+    /// part's report): not when stopping, nor when a monitoring round or a storage read is due
+    /// first, counting the notices that came during the send.
+    fn may_chain(&self, stop: &watch::Receiver<bool>) -> bool {
+        let notices = self.notices + self.modem.unsolicited_waiting();
+        !*stop.borrow()
+            && Instant::now() < self.next_round
+            && !self.force_sweep
+            && (notices == 0 || (notices < SWEEP_BATCH && self.last_sweep.elapsed() < SWEEP_EVERY))
     }
 
     /// Claims the modem for this port; false if another port already drives it.
@@ -314,9 +349,18 @@ impl<L: DispatchLink, T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> W
             Err(refused) if refused.is_refusal() => return Ok(()),
             Err(error) => return Err(error),
         };
+        let listed = stored.len();
         let (items, done) = assemble(stored, &mut self.partial, Instant::now());
         if !items.is_empty() && !self.hand_over(&items).await {
             return Ok(());
+        }
+        // Nothing kept back (the parts of a long message still incomplete): one command.
+        if !done.is_empty() && done.len() == listed {
+            match self.modem.delete_read().await {
+                Ok(()) => return Ok(()),
+                Err(refused) if refused.is_refusal() => {}
+                Err(error) => return Err(error),
+            }
         }
         for index in done {
             match self.modem.delete(index).await {
@@ -327,8 +371,9 @@ impl<L: DispatchLink, T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> W
         Ok(())
     }
 
-    /// Sends a leased message's parts in order, each reported before the next starts.
-    async fn send(&mut self, imei: &str, lease: Lease) -> Result<(), ModemError> {
+    /// Sends a leased message's parts in order, each reported before the next starts; returns
+    /// the next lease when the last part's report brought one.
+    async fn send(&mut self, imei: &str, lease: Lease, stop: &watch::Receiver<bool>) -> Result<Option<Lease>, ModemError> {
         let mut valid_until = Instant::now() + Duration::from_millis(lease.valid_for_ms.max(0) as u64);
         let built = pdu::submit(&lease.number, &lease.text, lease.status_report, lease.concat_reference);
         let pace = Duration::from_millis(self.orders.map_or(0, |orders| orders.interval_ms()));
@@ -342,7 +387,7 @@ impl<L: DispatchLink, T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> W
                     // unreported part is taken as on the air.
                     if Instant::now() + self.config.send_timeout >= valid_until {
                         tracing::warn!(port = self.port, message = lease.message_id, "lease too short to send; left to expire");
-                        return Ok(());
+                        return Ok(None);
                     }
                     self.next_part_at = Instant::now() + pace;
                     match self.modem.send_part(part, self.config.send_timeout).await {
@@ -356,25 +401,28 @@ impl<L: DispatchLink, T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> W
             let troubled = matches!(outcome, PartOutcome::NotSent { .. } | PartOutcome::Uncertain { .. });
             let report = PartReport { message_id: lease.message_id, lease_id: lease.lease_id, sequence: *sequence, outcome };
             let asked_at = Instant::now();
-            let reply = self.report(imei, &report, valid_until).await;
+            // A line in doubt is recovered before anything else goes out on it.
+            let then_lease = !troubled && lease.parts.last() == Some(sequence) && self.may_chain(stop);
+            let reply = self.report(imei, &report, then_lease, valid_until).await;
             if troubled {
                 // The line is in doubt: abandon any prompt and let late answers pass.
                 self.modem.recover().await?;
             }
             match reply {
                 Some(ReportReply::Continue { valid_for_ms }) => valid_until = asked_at + Duration::from_millis(valid_for_ms.max(0) as u64),
-                Some(ReportReply::Stop) | None => return Ok(()),
+                Some(ReportReply::Next(next)) => return Ok(Some(next)),
+                Some(ReportReply::Stop) | None => return Ok(None),
             }
         }
-        Ok(())
+        Ok(None)
     }
 
     /// Reports a part, retrying while the lease holds; `None` if the dispatcher stayed out of reach
     /// (the lease then expires and the dispatcher treats this part as possibly sent).
-    async fn report(&self, imei: &str, report: &PartReport, valid_until: Instant) -> Option<ReportReply> {
+    async fn report(&self, imei: &str, report: &PartReport, then_lease: bool, valid_until: Instant) -> Option<ReportReply> {
         let mut delay = Duration::from_millis(200);
         loop {
-            match self.link.report(imei, report).await {
+            match self.link.report(imei, report, then_lease).await {
                 Ok(reply) => return Some(reply),
                 Err(error) => {
                     tracing::warn!(port = self.port, %error, "cannot report a part; retrying");

@@ -126,6 +126,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Modem<T> {
         self.unsolicited.drain(..).collect()
     }
 
+    /// How many unsolicited results wait to be taken.
+    pub fn unsolicited_waiting(&self) -> usize {
+        self.unsolicited.len()
+    }
+
     /// Waits, while no command runs, for an unsolicited result until `until`; `None` if none came.
     pub async fn wait_unsolicited(&mut self, until: Instant) -> Result<Option<Unsolicited>, ModemError> {
         loop {
@@ -284,6 +289,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Modem<T> {
 
     pub async fn delete(&mut self, index: u32) -> Result<(), ModemError> {
         self.command(&format!("AT+CMGD={index}"), self.command_timeout).await.map(drop)
+    }
+
+    /// Deletes every message already read (`AT+CMGD=1,1`, TS 27.005 §3.5.4): what the last
+    /// `stored` listed, in one command; messages that arrived since are unread and stay.
+    pub async fn delete_read(&mut self) -> Result<(), ModemError> {
+        self.command("AT+CMGD=1,1", self.command_timeout).await.map(drop)
     }
 
     /// The answer to `command`, or `None` if the modem refused it.

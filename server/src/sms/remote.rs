@@ -58,8 +58,8 @@ impl DispatchLink for RemoteDispatcher {
         self.call("lease", &LeaseRequest { imei: imei.to_string() }).await
     }
 
-    async fn report(&self, imei: &str, report: &PartReport) -> Result<ReportReply, LinkError> {
-        self.call("report", &ReportRequest { imei: imei.to_string(), report: report.clone() }).await
+    async fn report(&self, imei: &str, report: &PartReport, then_lease: bool) -> Result<ReportReply, LinkError> {
+        self.call("report", &ReportRequest { imei: imei.to_string(), report: report.clone(), then_lease }).await
     }
 
     async fn inbound(&self, imei: &str, items: &[Inbound]) -> Result<(), LinkError> {

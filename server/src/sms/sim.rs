@@ -543,14 +543,19 @@ impl Device {
                 Some(None) => self.final_result("OK"),
                 None => self.final_result("+CMS ERROR: 321"),
             },
-            ("+CMGD", _) => match number(value).and_then(|i| self.storage.get_mut(i as usize)) {
-                Some(slot) => {
-                    *slot = None;
-                    self.take_inbox();
-                    self.final_result("OK")
+            ("+CMGD", _) => {
+                // `<index>[,<delflag>]`: 1 deletes every read message, 2 and 3 also sent and
+                // unsent ones (this modem stores none), 4 everything; the index then counts not.
+                let flag = value.split(',').nth(1).and_then(|f| f.trim().parse::<u8>().ok()).unwrap_or(0);
+                match (flag, number(value).and_then(|i| self.storage.get_mut(i as usize))) {
+                    (1..=3, _) => self.storage.iter_mut().filter(|slot| slot.as_ref().is_some_and(|s| !s.unread)).for_each(|slot| *slot = None),
+                    (4, _) => self.storage.iter_mut().for_each(|slot| *slot = None),
+                    (0, Some(slot)) => *slot = None,
+                    _ => return self.final_result("+CMS ERROR: 321"),
                 }
-                None => self.final_result("+CMS ERROR: 321"),
-            },
+                self.take_inbox();
+                self.final_result("OK")
+            }
             _ => self.final_result("ERROR"),
         }
     }

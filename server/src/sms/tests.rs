@@ -164,7 +164,7 @@ mod gateway {
 
     use app::db::Db;
     use app::db::testing::each_backend;
-    use app::sms::dispatch::{self, Rules};
+    use app::sms::dispatch::Rules;
     use app::sms::{credit, groups, text};
     use app::sms::testing::active_campaign;
     use app::tenants::testing::tenant;
@@ -257,7 +257,7 @@ mod gateway {
                 let number = format!("+336000000{i:02}");
                 let body = texts()[i % 4].clone();
                 let parts = text::plan(&body).1 as u32;
-                dispatch::enqueue(&mut tx, scope.tenant_id(), campaign_id, None, &number, &body, parts, T0).await.unwrap();
+                app::sms::testing::queue_message(&mut tx, scope.tenant_id(), campaign_id, None, &number, &body, parts, T0).await.unwrap();
                 expected.insert(number, body);
             }
             tx.commit().await.unwrap();
@@ -348,7 +348,7 @@ mod remote {
     use std::time::Duration;
 
     use app::db::testing::each_backend;
-    use app::sms::dispatch::{self, Rules};
+    use app::sms::dispatch::Rules;
     use app::sms::{ModemReport, credit, groups, text};
     use app::sms::testing::active_campaign;
     use app::tenants::testing::tenant;
@@ -416,7 +416,7 @@ mod remote {
             for i in 0..40 {
                 let number = format!("+336100000{i:02}");
                 let body = if i % 3 == 0 { long.clone() } else { format!("Votre code de fidélité n°{i} vous attend en magasin.") };
-                dispatch::enqueue(&mut tx, scope.tenant_id(), campaign_id, None, &number, &body, text::plan(&body).1 as u32, T0).await.unwrap();
+                app::sms::testing::queue_message(&mut tx, scope.tenant_id(), campaign_id, None, &number, &body, text::plan(&body).1 as u32, T0).await.unwrap();
                 expected.insert(number, body);
             }
             tx.commit().await.unwrap();

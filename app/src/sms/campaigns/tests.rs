@@ -8,7 +8,7 @@ use crate::db::Db;
 use crate::db::testing::each_backend;
 use crate::error::{AppError, Field, Problem};
 use crate::sms::dispatch::{self, Rules};
-use crate::sms::{ModemStatus, PartOutcome, PartReport, Refusal, credit, groups};
+use crate::sms::{Inbound, ModemStatus, PartOutcome, PartReport, Refusal, credit, groups};
 use crate::tenants::testing::tenant;
 
 /// 2026-12-04 09:00 UTC.
@@ -188,7 +188,7 @@ async fn pause_holds_messages_and_deactivation_withdraws_them_with_a_refund() {
         // The first message fails for now: debited, it waits for a retry.
         let first = dispatch::lease(&db, modem, &rules, T0).await.unwrap().unwrap();
         let refused = PartOutcome::Refused { result: "+CMS ERROR: 42".into(), refusal: Refusal::Transient };
-        dispatch::report(&db, modem, &PartReport { message_id: first.message_id, lease_id: first.lease_id, sequence: 1, outcome: refused }, &rules, T0)
+        dispatch::report(&db, modem, &PartReport { message_id: first.message_id, lease_id: first.lease_id, sequence: 1, outcome: refused }, false, &rules, T0)
             .await
             .unwrap();
         // The second is on its way when the campaign is deactivated.
@@ -201,7 +201,7 @@ async fn pause_holds_messages_and_deactivation_withdraws_them_with_a_refund() {
         assert_eq!((campaign.progress.sending, campaign.progress.skipped, campaign.progress.queued), (1, 3, 0), "the message being sent finishes");
         assert_eq!(credit::get(&db, scope.tenant_id()).await.unwrap().balance, 1_000 - 5, "the retried message's part was refunded");
         let sent = PartReport { message_id: second.message_id, lease_id: second.lease_id, sequence: 1, outcome: PartOutcome::Sent { reference: Some(7) } };
-        dispatch::report(&db, modem, &sent, &rules, T0 + 2_000).await.unwrap();
+        dispatch::report(&db, modem, &sent, false, &rules, T0 + 2_000).await.unwrap();
         let campaign = store::get(&db, scope, id).await.unwrap();
         assert_eq!((campaign.state, campaign.progress.sent), (SmsCampaignState::Stopped, 1));
         assert_eq!(store::resume(&db, scope, id, T0).await, Err(AppError::invalid(Field::CampaignState, Problem::NotAllowedNow)));
@@ -223,7 +223,7 @@ async fn a_message_that_comes_back_to_a_deactivated_campaign_is_withdrawn_by_the
         store::deactivate(&db, scope, id, T0).await.unwrap();
         // The modem fails for now: the message goes back to the queue of a deactivated campaign.
         let not_sent = PartOutcome::NotSent { reason: "no prompt".into() };
-        dispatch::report(&db, modem, &PartReport { message_id: lease.message_id, lease_id: lease.lease_id, sequence: 1, outcome: not_sent }, &rules, T0)
+        dispatch::report(&db, modem, &PartReport { message_id: lease.message_id, lease_id: lease.lease_id, sequence: 1, outcome: not_sent }, false, &rules, T0)
             .await
             .unwrap();
         assert_eq!(dispatch::withdraw_stopped(&db, T0 + 5_000).await.unwrap(), 1);
@@ -246,9 +246,10 @@ async fn stop_replies_and_the_opt_out_list_keep_numbers_out_of_later_campaigns()
         store::activate(&db, scope, id, T0).await.unwrap();
         let lease = dispatch::lease(&db, modem, &rules, T0).await.unwrap().unwrap();
         let sent = PartReport { message_id: lease.message_id, lease_id: lease.lease_id, sequence: 1, outcome: PartOutcome::Sent { reference: Some(3) } };
-        dispatch::report(&db, modem, &sent, &rules, T0).await.unwrap();
-        dispatch::incoming(&db, modem, &lease.number, "Stop svp", T0, T0 + 60_000).await.unwrap();
-        dispatch::incoming(&db, modem, &lease.number, "Merci !", T0, T0 + 30_000).await.unwrap();
+        dispatch::report(&db, modem, &sent, false, &rules, T0).await.unwrap();
+        let reply = |text: &str| Inbound::Message { sender: lease.number.clone(), text: text.into(), sent_at_ms: T0 };
+        dispatch::inbound(&db, modem, &[reply("Stop svp")], T0 + 60_000).await.unwrap();
+        dispatch::inbound(&db, modem, &[reply("Merci !")], T0 + 30_000).await.unwrap();
 
         let replies = store::replies(&db, scope, Some(id), 0).await.unwrap();
         assert_eq!(replies.replies.iter().map(|r| (r.text.as_str(), r.opt_out)).collect::<Vec<_>>(), [("Stop svp", true), ("Merci !", false)]);

@@ -1,6 +1,9 @@
 //! The database: one sqlx `Any` pool over SQLite (embedded default) or PostgreSQL, chosen by the
 //! URL. Queries use the portable subset (`$n` parameters, INTEGER/BIGINT, TEXT) so one code path
-//! serves both backends.
+//! serves both backends. Small write transactions that many tasks run at once go through
+//! `Db::write` (group commit on SQLite, see `writer`).
+
+mod writer;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -9,6 +12,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
+use tokio::sync::oneshot;
+
+pub use writer::Work;
 
 use crate::error::AppError;
 
@@ -21,10 +27,18 @@ pub enum Backend {
     Postgres,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite's group-commit queue; none on PostgreSQL.
+    writer: Option<writer::Queue>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("backend", &self.backend).finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +71,9 @@ impl Db {
         let options = AnyConnectOptions::from_str(&url)?;
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            // A file does not drop connections: no ping before each use (a round trip to the
+            // SQLite worker thread each time, for every dispatcher batch).
+            .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -76,7 +93,8 @@ impl Db {
             })
             .connect_with(options)
             .await?;
-        Ok(Db { pool, backend })
+        let writer = (backend == Backend::Sqlite).then(|| writer::start(pool.clone()));
+        Ok(Db { pool, backend, writer })
     }
 
     pub async fn migrate(&self) -> Result<(), DbError> {
@@ -102,6 +120,29 @@ impl Db {
         match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
+    /// Runs `work` in a write transaction and returns its result once committed; a failing
+    /// `work` leaves nothing behind. On SQLite, work waiting at the same time shares one
+    /// transaction and one commit, and a failure fails them all (`writer`); on PostgreSQL each
+    /// has its own. For short transactions that read, then write a few rows, and fail only when
+    /// the database does: the dispatcher's.
+    pub async fn write<T: Send + 'static>(&self, work: Work<T>) -> Result<T, AppError> {
+        match &self.writer {
+            Some(queue) => {
+                let (reply, answer) = oneshot::channel();
+                if queue.send(Box::new(writer::Waiting { work, reply })).is_err() {
+                    return Err(AppError::Internal);
+                }
+                answer.await.unwrap_or(Err(AppError::Internal))
+            }
+            None => {
+                let mut transaction = self.pool.begin().await?;
+                let value = work(&mut transaction).await?;
+                transaction.commit().await?;
+                Ok(value)
+            }
         }
     }
 
