@@ -200,21 +200,16 @@ impl<L: DispatchLink, T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> W
             }
             if Instant::now() >= self.next_round {
                 self.next_round = Instant::now() + self.config.monitor_every;
-                match self.monitor().await {
+                let monitored = self.monitor().await;
+                self.force_sweep = true;
+                match monitored {
                     Ok(Some(sendable)) => can_send = sendable,
                     Ok(None) => return None,
-                    Err(error) => return Some(error),
+                    Err(error) => return Some(self.give_back(next.take(), error).await),
                 }
-                self.force_sweep = true;
             }
-            for notice in self.modem.take_unsolicited() {
-                self.notices += usize::from(self.notice(notice).await);
-            }
-            if self.sweep_due() {
-                if let Err(error) = self.sweep().await {
-                    return Some(error);
-                }
-                (self.notices, self.force_sweep, self.last_sweep) = (0, false, Instant::now());
+            if let Err(error) = self.read_storage_if_due().await {
+                return Some(self.give_back(next.take(), error).await);
             }
             let started = self.orders.is_some_and(|orders| orders.started);
             if let Some(imei) = self.imei.clone() {
@@ -255,6 +250,18 @@ impl<L: DispatchLink, T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> W
         }
     }
 
+    /// Acts on the unsolicited results set aside, then reads the storage if it is due.
+    async fn read_storage_if_due(&mut self) -> Result<(), ModemError> {
+        for notice in self.modem.take_unsolicited() {
+            self.notices += usize::from(self.notice(notice).await);
+        }
+        if self.sweep_due() {
+            self.sweep().await?;
+            (self.notices, self.force_sweep, self.last_sweep) = (0, false, Instant::now());
+        }
+        Ok(())
+    }
+
     /// Reading the storage costs two AT round trips or more: it is done on every monitoring
     /// round, and between sends only once a few notices have piled up or some time passed.
     fn sweep_due(&self) -> bool {
@@ -262,14 +269,26 @@ impl<L: DispatchLink, T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> W
     }
 
     /// Whether the next message may follow this one at once (its lease asked for with the last
-    /// part's report): not when stopping, nor when a monitoring round or a storage read is due
-    /// first, counting the notices that came during the send.
+    /// part's report): not when stopping, nor when a monitoring round is due (it may find the
+    /// modem unable to send). A storage read due is done with the next lease in hand: it must
+    /// come after the report, or a status report could arrive before its part is known sent.
     fn may_chain(&self, stop: &watch::Receiver<bool>) -> bool {
-        let notices = self.notices + self.modem.unsolicited_waiting();
-        !*stop.borrow()
-            && Instant::now() < self.next_round
-            && !self.force_sweep
-            && (notices == 0 || (notices < SWEEP_BATCH && self.last_sweep.elapsed() < SWEEP_EVERY))
+        !*stop.borrow() && Instant::now() < self.next_round
+    }
+
+    /// The modem failed with a lease in hand, not sent: its first part is reported not sent, so
+    /// the message goes back to the queue now instead of expiring with that part taken as
+    /// possibly on the air. Returns the failure.
+    async fn give_back(&self, lease: Option<Lease>, failure: ModemError) -> ModemError {
+        if let (Some(imei), Some(lease)) = (&self.imei, lease)
+            && let Some(sequence) = lease.parts.first()
+        {
+            let outcome = PartOutcome::NotSent { reason: failure.to_string() };
+            let report = PartReport { message_id: lease.message_id, lease_id: lease.lease_id, sequence: *sequence, outcome };
+            let valid_until = Instant::now() + Duration::from_millis(lease.valid_for_ms.max(0) as u64);
+            self.report(imei, &report, false, valid_until).await;
+        }
+        failure
     }
 
     /// Claims the modem for this port; false if another port already drives it.

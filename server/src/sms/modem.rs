@@ -126,11 +126,6 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Modem<T> {
         self.unsolicited.drain(..).collect()
     }
 
-    /// How many unsolicited results wait to be taken.
-    pub fn unsolicited_waiting(&self) -> usize {
-        self.unsolicited.len()
-    }
-
     /// Waits, while no command runs, for an unsolicited result until `until`; `None` if none came.
     pub async fn wait_unsolicited(&mut self, until: Instant) -> Result<Option<Unsolicited>, ModemError> {
         loop {

@@ -195,7 +195,6 @@ mod gateway {
         waiting == 0
     }
 
-    /// Message states of the campaign, with how many messages are in each.
     #[tokio::test]
     async fn a_modem_seen_on_two_ports_is_driven_through_one() {
         let db = each_backend().await.remove(0);
@@ -219,6 +218,7 @@ mod gateway {
         running.await.unwrap();
     }
 
+    /// Message states of the campaign, with how many messages are in each.
     pub(super) async fn states(db: &Db, campaign_id: i64) -> HashMap<String, i64> {
         sqlx::query("SELECT state, COUNT(*) FROM sms_messages WHERE campaign_id = $1 GROUP BY state")
             .bind(campaign_id)
@@ -335,6 +335,156 @@ mod gateway {
             stop.send(true).unwrap();
             running.await.unwrap();
         }
+    }
+}
+
+mod chaining {
+    //! A busy modem asks for its next message with the report of the last part it sent, even
+    //! when its storage is due a read: the read comes first, then the report.
+
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use app::db::Db;
+    use app::db::testing::each_backend;
+    use app::sms::dispatch::Rules;
+    use app::sms::testing::active_campaign;
+    use app::sms::{GroupOrders, Inbound, Lease, ModemReport, PartReport, ReportReply, credit, groups};
+    use app::tenants::testing::tenant;
+    use sqlx::Row;
+    use tokio::sync::watch;
+
+    use super::gateway::states;
+    use crate::sms::dispatcher::GroupDispatcher;
+    use crate::sms::gateway::{self, DispatchLink, GatewayConfig, LinkError};
+    use crate::sms::sim::{SimModem, SimModemConfig};
+
+    const T0: i64 = 1_795_428_000_000;
+
+    /// The dispatcher, counting the leases the gateway asked for on their own and got, and
+    /// able to silence the modem as it hands over a chained lease.
+    struct Watching {
+        inner: GroupDispatcher,
+        asked_and_leased: AtomicUsize,
+        chained: AtomicUsize,
+        /// The modem, silenced with the chained lease numbered `.1`, the reply held until
+        /// `.2` passed (a monitoring round is then due).
+        silence: Option<(Arc<SimModem>, usize, Duration)>,
+    }
+
+    impl Watching {
+        fn new(db: &Db, group_id: i64, silence: Option<(Arc<SimModem>, usize, Duration)>) -> Self {
+            let inner = GroupDispatcher::new(db.clone(), group_id, Rules::default());
+            Watching { inner, asked_and_leased: AtomicUsize::new(0), chained: AtomicUsize::new(0), silence }
+        }
+    }
+
+    impl DispatchLink for Watching {
+        async fn modem_status(&self, report: &ModemReport) -> Result<GroupOrders, LinkError> {
+            self.inner.modem_status(report).await
+        }
+        async fn lease(&self, imei: &str) -> Result<Option<Lease>, LinkError> {
+            let lease = self.inner.lease(imei).await?;
+            self.asked_and_leased.fetch_add(usize::from(lease.is_some()), Ordering::SeqCst);
+            Ok(lease)
+        }
+        async fn report(&self, imei: &str, report: &PartReport, then_lease: bool) -> Result<ReportReply, LinkError> {
+            let reply = self.inner.report(imei, report, then_lease).await?;
+            if let ReportReply::Next(_) = reply {
+                let chained = self.chained.fetch_add(1, Ordering::SeqCst) + 1;
+                if let Some((sim, at, hold)) = &self.silence
+                    && chained == *at
+                {
+                    sim.set_answering(false);
+                    tokio::time::sleep(*hold).await;
+                }
+            }
+            Ok(reply)
+        }
+        async fn inbound(&self, imei: &str, items: &[Inbound]) -> Result<(), LinkError> {
+            self.inner.inbound(imei, items).await
+        }
+    }
+
+    async fn queue(db: &Db, count: usize) -> i64 {
+        let scope = tenant(db, "Fleurs & Co", "anne").await;
+        let campaign_id = active_campaign(db, scope, "Hiver", T0).await;
+        credit::top_up(db, scope.tenant_id(), 10_000, T0).await.unwrap();
+        let mut tx = db.begin_write().await.unwrap();
+        for i in 0..count {
+            let number = format!("+336100000{i:02}");
+            app::sms::testing::queue_message(&mut tx, scope.tenant_id(), campaign_id, None, &number, "Votre colis arrive demain.", 1, T0).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        campaign_id
+    }
+
+    #[tokio::test]
+    async fn storage_reads_do_not_break_a_busy_modems_chain_of_leases() {
+        let db = each_backend().await.remove(0);
+        let campaign_id = queue(&db, 20).await;
+        // Every part brings a status report: the storage is due a read every few messages.
+        let sim = SimModem::spawn(SimModemConfig { send_latency: Duration::from_millis(5), report_delay: Duration::ZERO, ..SimModemConfig::numbered(1) }).unwrap();
+        let (group_id, _token) = groups::create(&db, "02:00:00:00:00:03", "Rack C", 1, groups::MAX_SPEED, T0).await.unwrap();
+        groups::set_started(&db, group_id, true).await.unwrap();
+        let link = Arc::new(Watching::new(&db, group_id, None));
+        let config = GatewayConfig { idle_poll: Duration::from_millis(50), ..GatewayConfig::new(vec![sim.path.clone()]) };
+        let (stop, stopped) = watch::channel(false);
+        let running = tokio::spawn(gateway::run(link.clone(), config, stopped));
+
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while states(&db, campaign_id).await.get("delivered") != Some(&20) {
+            assert!(tokio::time::Instant::now() < deadline, "not all delivered in time: {:?}", states(&db, campaign_id).await);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let _ = stop.send(true);
+        running.await.unwrap();
+        assert_eq!(sim.received().len(), 20);
+        assert_eq!(link.asked_and_leased.load(Ordering::SeqCst), 1, "only the first message was asked for on its own; the others came with a report");
+    }
+
+    #[tokio::test]
+    async fn a_modem_failing_with_a_chained_lease_in_hand_gives_it_back_unsent() {
+        let db = each_backend().await.remove(0);
+        let campaign_id = queue(&db, 6).await;
+        let sim = Arc::new(SimModem::spawn(SimModemConfig { send_latency: Duration::from_millis(5), ..SimModemConfig::numbered(1) }).unwrap());
+        let (group_id, _token) = groups::create(&db, "02:00:00:00:00:04", "Rack D", 1, groups::MAX_SPEED, T0).await.unwrap();
+        groups::set_started(&db, group_id, true).await.unwrap();
+        let monitor_every = Duration::from_millis(800);
+        // The third message handed over with a report finds the modem silent, and a monitoring
+        // round due before it can be sent.
+        let link = Arc::new(Watching::new(&db, group_id, Some((sim.clone(), 3, monitor_every))));
+        let config = GatewayConfig {
+            monitor_every,
+            idle_poll: Duration::from_millis(50),
+            command_timeout: Duration::from_millis(300),
+            reopen_after: Duration::from_secs(30),
+            ..GatewayConfig::new(vec![sim.path.clone()])
+        };
+        let (stop, stopped) = watch::channel(false);
+        let running = tokio::spawn(gateway::run(link.clone(), config, stopped));
+
+        let given_back = "SELECT m.number, m.attempts FROM sms_messages m WHERE m.campaign_id = $1 AND m.state = 'queued' AND m.attempts > 0";
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        let (number, attempts): (String, i64) = loop {
+            if let Some(row) = sqlx::query(given_back).bind(campaign_id).fetch_optional(db.pool()).await.unwrap() {
+                break (row.get(0), row.get(1));
+            }
+            assert!(tokio::time::Instant::now() < deadline, "the lease was not given back: {:?}", states(&db, campaign_id).await);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let _ = stop.send(true);
+        running.await.unwrap();
+        assert_eq!(attempts, 1, "a failed attempt, to retry later");
+        assert!(sim.received().iter().all(|part| part.to != number), "the message given back never went out");
+        assert_eq!(sim.received().len(), 3, "the first three were sent");
+        let unknown: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sms_parts p JOIN sms_messages m ON m.id = p.message_id WHERE m.campaign_id = $1 AND p.state <> 'queued' AND p.state <> 'sent'")
+            .bind(campaign_id)
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        assert_eq!(unknown, 0, "no part taken as perhaps on the air");
     }
 }
 
