@@ -114,3 +114,119 @@ async fn write_batches(pool: AnyPool, mut jobs: mpsc::UnboundedReceiver<Box<dyn 
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use futures::FutureExt;
+
+    use super::*;
+    use crate::db::Db;
+    use crate::db::testing::each_backend;
+
+    async fn probe_table(db: &Db) {
+        sqlx::query("CREATE TABLE writer_probe (n BIGINT NOT NULL)").execute(db.pool()).await.unwrap();
+    }
+
+    async fn probe_values(db: &Db) -> Vec<i64> {
+        sqlx::query_scalar("SELECT n FROM writer_probe ORDER BY n").fetch_all(db.pool()).await.unwrap()
+    }
+
+    /// Reads the largest value written so far and writes the next one: run in turn, the pieces
+    /// write 1, 2, 3 …; run side by side without seeing each other, two would write the same.
+    fn next_value() -> Work<i64> {
+        Box::new(|c| {
+            async move {
+                let last: i64 = sqlx::query_scalar("SELECT CAST(COALESCE(MAX(n), 0) AS BIGINT) FROM writer_probe").fetch_one(&mut *c).await?;
+                sqlx::query("INSERT INTO writer_probe (n) VALUES ($1)").bind(last + 1).execute(&mut *c).await?;
+                Ok(last + 1)
+            }
+            .boxed()
+        })
+    }
+
+    /// Writes a row, then fails as a database does.
+    fn failing() -> Work<i64> {
+        Box::new(|c| {
+            async move {
+                sqlx::query("INSERT INTO writer_probe (n) VALUES (-1)").execute(&mut *c).await?;
+                sqlx::query("INSERT INTO no_such_table (n) VALUES (1)").execute(&mut *c).await?;
+                Ok(-1)
+            }
+            .boxed()
+        })
+    }
+
+    /// Queues `works` before the writer starts, so that it finds them all waiting, as it does
+    /// under load; returns each caller's answer.
+    async fn run_waiting(db: &Db, works: Vec<Work<i64>>) -> Vec<Result<i64, AppError>> {
+        let (queue, jobs) = mpsc::unbounded_channel::<Box<dyn Job>>();
+        let mut answers = Vec::new();
+        for work in works {
+            let (reply, answer) = oneshot::channel();
+            queue.send(Box::new(Waiting { work, reply })).unwrap();
+            answers.push(answer);
+        }
+        drop(queue);
+        write_batches(db.pool().clone(), jobs).await;
+        let mut results = Vec::new();
+        for answer in answers {
+            results.push(answer.await.expect("every caller is answered"));
+        }
+        results
+    }
+
+    #[tokio::test]
+    async fn concurrent_writes_are_all_committed_each_seeing_the_ones_before() {
+        for db in each_backend().await {
+            probe_table(&db).await;
+            let writers: Vec<_> = (0..40)
+                .map(|_| {
+                    let db = db.clone();
+                    tokio::spawn(async move { db.write(next_value()).await })
+                })
+                .collect();
+            let mut answers = Vec::new();
+            for writer in writers {
+                answers.push(writer.await.unwrap());
+            }
+            if db.backend() == crate::db::Backend::Sqlite {
+                // Grouped or not, the pieces ran in turn: 1 to 40, each answer its own value.
+                let mut values: Vec<i64> = answers.into_iter().map(Result::unwrap).collect();
+                values.sort_unstable();
+                assert_eq!(values, (1..=40).collect::<Vec<_>>());
+                assert_eq!(probe_values(&db).await, (1..=40).collect::<Vec<_>>());
+            } else {
+                // PostgreSQL runs each in its own transaction, side by side: all are committed.
+                assert!(answers.iter().all(Result::is_ok), "{answers:?}");
+                assert_eq!(probe_values(&db).await.len(), 40);
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failing_write_leaves_nothing_behind_and_the_next_one_goes_through() {
+        for db in each_backend().await {
+            probe_table(&db).await;
+            assert!(db.write(failing()).await.is_err());
+            assert_eq!(probe_values(&db).await, Vec::<i64>::new());
+            assert_eq!(db.write(next_value()).await.unwrap(), 1);
+            assert_eq!(probe_values(&db).await, vec![1]);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failing_piece_fails_its_whole_batch_and_only_its_batch() {
+        let db = each_backend().await.remove(0);
+        assert_eq!(db.backend(), crate::db::Backend::Sqlite);
+        probe_table(&db).await;
+        // Two batches: the first MAX_BATCH pieces, then the rest, whose second piece fails.
+        let mut works: Vec<Work<i64>> = (0..MAX_BATCH).map(|_| next_value()).collect();
+        works.extend([next_value(), failing(), next_value()]);
+        let answers = run_waiting(&db, works).await;
+        let first: Vec<i64> = answers[..MAX_BATCH].iter().map(|answer| *answer.as_ref().unwrap()).collect();
+        assert_eq!(first, (1..=MAX_BATCH as i64).collect::<Vec<_>>());
+        // The piece before the failure ran, but its batch was rolled back: its caller is told.
+        assert!(answers[MAX_BATCH..].iter().all(Result::is_err), "{:?}", &answers[MAX_BATCH..]);
+        assert_eq!(probe_values(&db).await, (1..=MAX_BATCH as i64).collect::<Vec<_>>());
+    }
+}
