@@ -412,7 +412,9 @@ pub mod testing {
     }
 
     /// An active SMS campaign named `name` of the tenant, on an empty base of the same name:
-    /// what the dispatcher's tests and benchmarks queue messages into.
+    /// what the dispatcher's tests and benchmarks queue messages into. Queue them before a
+    /// lease sweep runs: it finishes an active campaign with nothing left to send (`activate`
+    /// does both in one transaction).
     pub async fn active_campaign(db: &Db, scope: TenantScope, name: &str, now: i64) -> i64 {
         let base_id: i64 = sqlx::query_scalar(
             "INSERT INTO contact_bases (tenant_id, name, state, source_file, country, custom_fields, created_at)

@@ -171,7 +171,7 @@ mod gateway {
     use sqlx::Row;
     use tokio::sync::watch;
 
-    use crate::sms::dispatcher::GroupDispatcher;
+    use crate::sms::dispatcher::{GroupDispatcher, spawn_lease_sweep};
     use crate::sms::gateway::{self, GatewayConfig};
     use crate::sms::sim::{SimModem, SimModemConfig};
 
@@ -193,6 +193,10 @@ mod gateway {
             .await
             .unwrap();
         waiting == 0
+    }
+
+    async fn campaign_state(db: &Db, campaign_id: i64) -> String {
+        sqlx::query_scalar("SELECT state FROM sms_campaigns WHERE id = $1").bind(campaign_id).fetch_one(db.pool()).await.unwrap()
     }
 
     #[tokio::test]
@@ -287,9 +291,12 @@ mod gateway {
             };
             let (stop, stopped) = watch::channel(false);
             let running = tokio::spawn(gateway::run(link, config, stopped));
+            // As in the server: on PostgreSQL, the last two messages settled side by side each
+            // see the other still being sent, and the sweep finishes their campaign.
+            let sweep = spawn_lease_sweep(db.clone(), Duration::from_millis(100));
 
             let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-            while !settled(&db, campaign_id).await {
+            while !settled(&db, campaign_id).await || campaign_state(&db, campaign_id).await != "finished" {
                 assert!(tokio::time::Instant::now() < deadline, "the campaign did not settle in time");
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
@@ -303,8 +310,6 @@ mod gateway {
                 assert_eq!(parts.into_iter().map(|(_, t)| t).collect::<String>(), *body);
             }
             assert_eq!(states(&db, campaign_id).await, HashMap::from([("delivered".to_string(), 24)]), "every message delivered, as the status reports said");
-            let state: String = sqlx::query_scalar("SELECT state FROM sms_campaigns WHERE id = $1").bind(campaign_id).fetch_one(db.pool()).await.unwrap();
-            assert_eq!(state, "finished");
             let modems: Vec<(String, String)> = sqlx::query("SELECT imei, operator FROM modems WHERE group_id = $1 ORDER BY imei")
                 .bind(group_id)
                 .fetch_all(db.pool())
@@ -334,6 +339,7 @@ mod gateway {
             }
             stop.send(true).unwrap();
             running.await.unwrap();
+            sweep.abort();
         }
     }
 }
@@ -552,7 +558,6 @@ mod remote {
             let url = format!("http://{}", listener.local_addr().unwrap());
             let api = axum::Router::new().nest("/api/gateway", crate::sms::api::router(db.clone(), rules));
             tokio::spawn(async move { axum::serve(listener, api).await.unwrap() });
-            let sweep = spawn_lease_sweep(db.clone(), Duration::from_millis(100));
 
             let refused = RemoteDispatcher::new(&url, "not-a-token").unwrap();
             assert_eq!(refused.modem_status(&ModemReport::default()).await, Err(LinkError::Unauthorised));
@@ -570,6 +575,9 @@ mod remote {
                 expected.insert(number, body);
             }
             tx.commit().await.unwrap();
+            // The server's sweep, started once the campaign has its messages: it finishes an
+            // active campaign with nothing left to send.
+            let sweep = spawn_lease_sweep(db.clone(), Duration::from_millis(100));
 
             let (rack_a, rack_b) = (sims(11), sims(21));
             let mut tokens = Vec::new();
@@ -579,15 +587,22 @@ mod remote {
                 tokens.push(token);
             }
             let (stop, stopped) = watch::channel(false);
+            // Rack A starts first, so that it surely has work when it dies (started together,
+            // rack B could take it all while rack A's gateway is still setting up).
             let gateway_a = tokio::spawn(gateway::run(Arc::new(RemoteDispatcher::new(&url, &tokens[0]).unwrap()), config(&rack_a), stopped.clone()));
-            let gateway_b = tokio::spawn(gateway::run(Arc::new(RemoteDispatcher::new(&url, &tokens[1]).unwrap()), config(&rack_b), stopped));
-
-            // Gateway A dies without a word once it has sent a few parts.
             let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
             while rack_a.iter().map(|s| s.received().len()).sum::<usize>() < 6 {
-                assert!(tokio::time::Instant::now() < deadline, "rack A never started");
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "rack A never started: {:?} parts received, {:?} on {:?}",
+                    rack_a.iter().map(|s| s.received().len()).collect::<Vec<_>>(),
+                    super::gateway::states(&db, campaign_id).await,
+                    db.backend()
+                );
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
+            // Rack B joins, and gateway A dies without a word in the middle of its leases.
+            let gateway_b = tokio::spawn(gateway::run(Arc::new(RemoteDispatcher::new(&url, &tokens[1]).unwrap()), config(&rack_b), stopped));
             gateway_a.abort();
             let _ = gateway_a.await;
 
