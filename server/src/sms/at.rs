@@ -224,15 +224,15 @@ fn classify(text: String) -> Line {
             Err(_) => ErrorDetail::Text(detail.to_string()),
         }));
     }
-    if let Some(rest) = text.strip_prefix("+CMTI:") {
-        if let Some((storage, index)) = stored_at(rest) {
-            return Line::Unsolicited(Unsolicited::NewMessage { storage, index });
-        }
+    if let Some(rest) = text.strip_prefix("+CMTI:")
+        && let Some((storage, index)) = stored_at(rest)
+    {
+        return Line::Unsolicited(Unsolicited::NewMessage { storage, index });
     }
-    if let Some(rest) = text.strip_prefix("+CDSI:") {
-        if let Some((storage, index)) = stored_at(rest) {
-            return Line::Unsolicited(Unsolicited::NewReport { storage, index });
-        }
+    if let Some(rest) = text.strip_prefix("+CDSI:")
+        && let Some((storage, index)) = stored_at(rest)
+    {
+        return Line::Unsolicited(Unsolicited::NewReport { storage, index });
     }
     if let Some(rest) = text.strip_prefix("+CREG:") {
         let values: Vec<&str> = rest.split(',').map(str::trim).collect();
@@ -240,10 +240,10 @@ fn classify(text: String) -> Line {
             return Line::Unsolicited(Unsolicited::Registration { stat });
         }
     }
-    if let Some(notice) = text.strip_prefix('^') {
-        if let Some((name, value)) = notice.split_once(':') {
-            return Line::Unsolicited(Unsolicited::Huawei { name: name.trim().to_string(), value: value.trim().to_string() });
-        }
+    if let Some(notice) = text.strip_prefix('^')
+        && let Some((name, value)) = notice.split_once(':')
+    {
+        return Line::Unsolicited(Unsolicited::Huawei { name: name.trim().to_string(), value: value.trim().to_string() });
     }
     Line::Text(text)
 }

@@ -243,14 +243,14 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Modem<T> {
     /// One monitoring round: IMEI, SIM, IMSI, operator, signal and registration. A value the
     /// modem refuses to give stays empty; a modem that stops answering is an error.
     pub async fn status(&mut self) -> Result<ModemStatus, ModemError> {
-        let mut status = ModemStatus::default();
-        status.imei = self.optional("AT+CGSN").await?.as_deref().and_then(identity);
-        status.sim = match self.command("AT+CPIN?", self.command_timeout).await {
+        let imei = self.optional("AT+CGSN").await?.as_deref().and_then(identity);
+        let sim = match self.command("AT+CPIN?", self.command_timeout).await {
             Ok(lines) => lines.iter().find_map(|line| line.strip_prefix("+CPIN:")).map_or(SimState::Unknown, sim_state),
             Err(ModemError::Refused { result: Final::CmeError(detail), .. }) => sim_error(&detail),
             Err(refused) if refused.is_refusal() => SimState::Unknown,
             Err(error) => return Err(error),
         };
+        let mut status = ModemStatus { imei, sim, ..ModemStatus::default() };
         if status.sim == SimState::Ready {
             status.imsi = self.optional("AT+CIMI").await?.as_deref().and_then(identity);
         }

@@ -121,8 +121,11 @@ pub fn status_report(reference: u8, recipient: &str, code: u8, submitted_ms: i64
     Ok(format!("00{}", hex(&tpdu)))
 }
 
-/// The parts of `text`: each with its concatenation header (when there are several) and body.
-fn parts(text: &str, reference: u8) -> Result<(Alphabet, Vec<(Option<Vec<u8>>, Body)>), PduError> {
+/// One part of a text: its concatenation header (when there are several parts) and its body.
+type Part = (Option<Vec<u8>>, Body);
+
+/// The parts of `text`.
+fn parts(text: &str, reference: u8) -> Result<(Alphabet, Vec<Part>), PduError> {
     let (alphabet, bodies) = split(text);
     if bodies.len() > MAX_PARTS {
         return Err(PduError::TooLong);
@@ -343,7 +346,7 @@ impl Reader {
 
     fn new(pdu: &str) -> Result<Reader, PduError> {
         let pdu = pdu.trim().as_bytes();
-        if pdu.len() % 2 != 0 {
+        if !pdu.len().is_multiple_of(2) {
             return Err(PduError::Malformed("odd number of hex digits"));
         }
         let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8).ok_or(PduError::Malformed("not hexadecimal"));

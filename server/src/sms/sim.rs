@@ -637,10 +637,10 @@ impl Device {
                 if self.new_message_mode == 2 {
                     let length = tpdu_length(&part);
                     self.out.extend_from_slice(format!("\r\n+CMT: ,{length}\r\n{part}\r\n").as_bytes());
-                } else if let Some(index) = self.store(part) {
-                    if self.new_message_mode == 1 {
-                        self.line(&format!("+CMTI: \"SM\",{index}"));
-                    }
+                } else if let Some(index) = self.store(part)
+                    && self.new_message_mode == 1
+                {
+                    self.line(&format!("+CMTI: \"SM\",{index}"));
                 }
             }
         }

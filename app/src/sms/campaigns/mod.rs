@@ -119,7 +119,7 @@ impl Progress {
 
     /// Settled messages in whole percent.
     pub fn percent(&self) -> u64 {
-        if self.messages == 0 { 100 } else { self.settled() * 100 / self.messages }
+        (self.settled() * 100).checked_div(self.messages).unwrap_or(100)
     }
 
     /// Parts reported delivered, as a share of those sent; none before any was sent.
