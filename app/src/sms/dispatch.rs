@@ -75,9 +75,12 @@ async fn lease_in(c: &mut AnyConnection, modem_id: i64, rules: Rules, now: i64) 
     let mut after = 0;
     loop {
         let page = candidates(c, modem_id, after, now, now - rules.affinity_release_ms).await?;
-        let full = page.len() as i64 == CANDIDATES;
+        let mut others = 0;
         for candidate in page {
-            after = after.max(candidate.id);
+            if candidate.kept_for != Some(modem_id) {
+                others += 1;
+                after = after.max(candidate.id);
+            }
             if out_of_credit.contains(&candidate.campaign_id) {
                 continue;
             }
@@ -87,7 +90,7 @@ async fn lease_in(c: &mut AnyConnection, modem_id: i64, rules: Rules, now: i64) 
                 Taken::Raced => {}
             }
         }
-        if !full {
+        if others < CANDIDATES {
             return Ok(None);
         }
     }
@@ -103,18 +106,29 @@ struct Candidate {
     status_reports: bool,
 }
 
-/// Queued messages due now of active campaigns that `modem_id` may take (kept for it, for
-/// nobody, or for a modem not seen since `silent_since`), after `after`, oldest first and those
-/// kept for it before the others; none when its group is stopped or the modem set aside.
+/// Queued messages due now of active campaigns that `modem_id` may take, oldest first: those
+/// kept for it (it sent their first parts, the rest must leave from its number) before any
+/// other, then, after `after`, those kept for nobody or for a modem not seen since
+/// `silent_since`. None when its group is stopped or the modem set aside. One statement, each
+/// half walking its own index (`sms_messages_kept`, `sms_messages_queue`).
 async fn candidates(c: &mut AnyConnection, modem_id: i64, after: i64, now: i64, silent_since: i64) -> Result<Vec<Candidate>, AppError> {
-    let rows = sqlx::query(
-        "SELECT m.id, m.tenant_id, m.campaign_id, m.parts, m.charged, m.modem_id, c.status_reports FROM sms_messages m
-         JOIN sms_campaigns c ON c.id = m.campaign_id
-         WHERE m.state = 'queued' AND c.state = 'active' AND m.not_before <= $1
-         AND (m.modem_id IS NULL OR m.modem_id = $2 OR m.modem_id IN (SELECT id FROM modems WHERE seen_at < $3))
-         AND EXISTS (SELECT 1 FROM modems d JOIN modem_groups g ON g.id = d.group_id WHERE d.id = $2 AND g.started = 1 AND d.set_aside_until <= $1)
-         AND m.id > $5 ORDER BY m.id LIMIT $4",
-    )
+    macro_rules! due {
+        () => {
+            "SELECT m.id, m.tenant_id, m.campaign_id, m.parts, m.charged, m.modem_id, c.status_reports FROM sms_messages m
+             JOIN sms_campaigns c ON c.id = m.campaign_id
+             WHERE m.state = 'queued' AND c.state = 'active' AND m.not_before <= $1
+             AND EXISTS (SELECT 1 FROM modems d JOIN modem_groups g ON g.id = d.group_id WHERE d.id = $2 AND g.started = 1 AND d.set_aside_until <= $1)"
+        };
+    }
+    let rows = sqlx::query(concat!(
+        "SELECT * FROM (",
+        due!(),
+        " AND m.modem_id = $2 ORDER BY m.id LIMIT $4) kept
+         UNION ALL
+         SELECT * FROM (",
+        due!(),
+        " AND (m.modem_id IS NULL OR m.modem_id IN (SELECT id FROM modems WHERE seen_at < $3)) AND m.id > $5 ORDER BY m.id LIMIT $4) others"
+    ))
     .bind(now)
     .bind(modem_id)
     .bind(silent_since)
@@ -136,7 +150,7 @@ async fn candidates(c: &mut AnyConnection, modem_id: i64, after: i64, now: i64, 
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    // Messages this modem started first: their remaining parts must leave from its number.
+    // UNION ALL promises no order between its halves.
     found.sort_by_key(|candidate| candidate.kept_for != Some(modem_id));
     Ok(found)
 }
@@ -450,6 +464,13 @@ async fn give_up(c: &mut AnyConnection, message: &Reported, message_id: i64, rea
     settle(c, message_id, message.campaign_id, message.last_waiting, None, now).await
 }
 
+/// What makes an active campaign finished: none of its messages waits or is being sent.
+macro_rules! nothing_left_to_send {
+    () => {
+        "NOT EXISTS (SELECT 1 FROM sms_messages m WHERE m.campaign_id = sms_campaigns.id AND m.state IN ('queued', 'leased'))"
+    };
+}
+
 /// Sets a message's state from its parts' once none is queued, and finishes its campaign when
 /// it may have been the last one waiting (`may_finish`; `finish_campaigns` catches the rest).
 /// `sent_from`: the modem the message's last part just left from, if that is news.
@@ -470,10 +491,7 @@ async fn settle(c: &mut AnyConnection, message_id: i64, campaign_id: i64, may_fi
     .execute(&mut *c)
     .await?;
     if may_finish && settled.rows_affected() > 0 {
-        sqlx::query(
-            "UPDATE sms_campaigns SET state = 'finished', finished_at = $1 WHERE id = $2 AND state = 'active'
-             AND NOT EXISTS (SELECT 1 FROM sms_messages WHERE campaign_id = $2 AND state IN ('queued', 'leased'))",
-        )
+        sqlx::query(concat!("UPDATE sms_campaigns SET state = 'finished', finished_at = $1 WHERE id = $2 AND state = 'active' AND ", nothing_left_to_send!()))
         .bind(now)
         .bind(campaign_id)
         .execute(&mut *c)
@@ -486,10 +504,7 @@ async fn settle(c: &mut AnyConnection, message_id: i64, campaign_id: i64, may_fi
 /// at the same moment in concurrent transactions (PostgreSQL), each seeing the other still
 /// being sent. Returns how many.
 pub async fn finish_campaigns(db: &Db, now: i64) -> Result<u64, AppError> {
-    let done = sqlx::query(
-        "UPDATE sms_campaigns SET state = 'finished', finished_at = $1 WHERE state = 'active'
-         AND NOT EXISTS (SELECT 1 FROM sms_messages m WHERE m.campaign_id = sms_campaigns.id AND m.state IN ('queued', 'leased'))",
-    )
+    let done = sqlx::query(concat!("UPDATE sms_campaigns SET state = 'finished', finished_at = $1 WHERE state = 'active' AND ", nothing_left_to_send!()))
     .bind(now)
     .execute(db.pool())
     .await?;

@@ -163,6 +163,35 @@ async fn an_expired_lease_leaves_one_part_unknown_and_keeps_the_rest_for_its_mod
 }
 
 #[tokio::test]
+async fn a_modem_takes_back_the_message_it_started_before_older_ones() {
+    let rules = Rules { lease_ms: 10_000, affinity_release_ms: 60_000, ..Rules::default() };
+    for db in each_backend().await {
+        let s = setup(&db, 1, 100).await;
+        // Older messages of another campaign, paused for now: more than one page of candidates.
+        let others = active_campaign(&db, s.scope, "Rentrée", T0).await;
+        let mut tx = db.begin_write().await.unwrap();
+        for i in 0..2 * CANDIDATES {
+            crate::sms::testing::queue_message(&mut tx, s.scope.tenant_id(), others, None, &format!("+3361000000{i}"), "Bonjour", 1, T0).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        sqlx::query("UPDATE sms_campaigns SET state = 'paused' WHERE id = $1").bind(others).execute(db.pool()).await.unwrap();
+
+        // Modem A starts a long message; its gateway dies after the first part.
+        let started = queue(&db, &s, 3).await;
+        let first = lease(&db, s.modems[0], &rules, T0).await.unwrap().unwrap();
+        assert_eq!(first.message_id, started);
+        report(&db, s.modems[0], &sent(&first, 1, 1), false, &rules, T0).await.unwrap();
+        assert_eq!(expire_leases(&db, T0 + 11_000).await.unwrap(), 1);
+
+        // The older campaign resumes: A still finishes the message it started first, so that
+        // the recipient is not left with its beginning.
+        sqlx::query("UPDATE sms_campaigns SET state = 'active' WHERE id = $1").bind(others).execute(db.pool()).await.unwrap();
+        let again = lease(&db, s.modems[0], &rules, T0 + 12_000).await.unwrap().unwrap();
+        assert_eq!((again.message_id, again.parts), (started, vec![3]));
+    }
+}
+
+#[tokio::test]
 async fn transient_failures_back_off_set_a_failing_modem_aside_then_give_up_and_refund() {
     let rules = Rules::default();
     for db in each_backend().await {
