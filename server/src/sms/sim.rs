@@ -654,11 +654,14 @@ impl Device {
 }
 
 /// Appends one accepted part to `file` as a JSON line; a failure is logged, not fatal (the
-/// simulated network accepted the part either way).
+/// simulated network accepted the part either way). The line and its newline go in one
+/// append-mode write: `writeln!` writes them apart, and two modems' threads then interleave
+/// two objects on one line.
 fn record(file: &std::path::Path, received: &SimReceived) {
     use std::io::Write;
-    let line = serde_json::to_string(received).unwrap_or_default();
-    let written = std::fs::OpenOptions::new().create(true).append(true).open(file).and_then(|mut f| writeln!(f, "{line}"));
+    let mut line = serde_json::to_string(received).unwrap_or_default();
+    line.push('\n');
+    let written = std::fs::OpenOptions::new().create(true).append(true).open(file).and_then(|mut f| f.write_all(line.as_bytes()));
     if let Err(error) = written {
         tracing::warn!(%error, file = %file.display(), "cannot record an accepted part");
     }
@@ -680,5 +683,41 @@ mod tests {
         // A published example IMEI: 49015420323751 → check digit 8.
         assert_eq!(luhn_digit("49015420323751"), 8);
         assert_eq!(SimModemConfig::numbered(7).imei.len(), 15);
+    }
+
+    /// The modems of one simulator run on their own threads and share the received file; a
+    /// test reading it must find one whole JSON object per line, however their writes meet.
+    #[test]
+    fn parts_recorded_at_once_by_several_modems_stay_one_per_line() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let file = dir.path().join("received.jsonl");
+        let threads: Vec<_> = (0..8)
+            .map(|modem| {
+                let file = file.clone();
+                std::thread::spawn(move || {
+                    for part in 0..300u16 {
+                        let received = SimReceived {
+                            imei: format!("modem {modem}"),
+                            reference: (part % 256) as u8,
+                            to: "+33612345678".into(),
+                            text: "Bonjour Élodie, découvrez nos soldes d'été".repeat(3),
+                            part: Some((part, 3, 1)),
+                            status_report: true,
+                        };
+                        record(&file, &received);
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().expect("recording thread");
+        }
+        let text = std::fs::read_to_string(&file).expect("received file");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 8 * 300);
+        for line in lines {
+            let value: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+            assert!(value["imei"].as_str().is_some_and(|imei| imei.starts_with("modem ")));
+        }
     }
 }
