@@ -17,9 +17,9 @@
 //!
 //! Each step is one write transaction (`Db::write`: group commit on SQLite) whose changes are
 //! conditional on the state read, so concurrent gateways (PostgreSQL) or a gateway racing the
-//! expiry sweep cannot both win. Every part costs a handful of statements: a lease reads its
-//! candidates and claims one, a report reads the message with what it needs to decide, then
-//! writes the part and the message.
+//! expiry sweep cannot both win. Every part costs a handful of statements: a lease claims the
+//! first message due in the statement that finds it (and debits it, at its first lease), a
+//! report reads the message with what it needs to decide, then writes the part and the message.
 
 use futures::FutureExt;
 use sqlx::{AnyConnection, Row};
@@ -33,8 +33,8 @@ use crate::error::AppError;
 pub const MAX_ATTEMPTS: i64 = 5;
 /// Consecutive failures after which a modem is set aside.
 pub const FAILURES_BEFORE_SET_ASIDE: i64 = 3;
-/// How many queued messages a lease reads at a time: the first is nearly always taken (one
-/// writer on SQLite); others race for it only on PostgreSQL, or its campaign lacks credit.
+/// How many queued messages a lease reads at a time when the first one due could not be
+/// claimed: another modem took it first (PostgreSQL), or its campaign lacks credit.
 const CANDIDATES: i64 = 4;
 
 /// The dispatcher's timing.
@@ -71,10 +71,21 @@ pub async fn lease(db: &Db, modem_id: i64, rules: &Rules, now: i64) -> Result<Op
 }
 
 async fn lease_in(c: &mut AnyConnection, modem_id: i64, rules: Rules, now: i64) -> Result<Option<Lease>, AppError> {
+    let silent_since = now - rules.affinity_release_ms;
+    // Nearly always the first candidate is free (one writer on SQLite): claimed in the
+    // statement that finds it.
     let mut out_of_credit = Vec::new();
+    if let Some(claimed) = claim(c, Claim::First { silent_since }, modem_id, &rules, now).await? {
+        match pay(c, claimed, &rules, now).await? {
+            Taken::Leased(lease) => return Ok(Some(lease)),
+            Taken::NoCredit(campaign_id) => out_of_credit.push(campaign_id),
+        }
+    }
+    // Nothing due, another modem claimed it first (PostgreSQL), or its campaign lacks credit:
+    // the candidates are walked a page at a time.
     let mut after = 0;
     loop {
-        let page = candidates(c, modem_id, after, now, now - rules.affinity_release_ms).await?;
+        let page = candidates(c, modem_id, after, now, silent_since).await?;
         let mut others = 0;
         for candidate in page {
             if candidate.kept_for != Some(modem_id) {
@@ -84,10 +95,10 @@ async fn lease_in(c: &mut AnyConnection, modem_id: i64, rules: Rules, now: i64) 
             if out_of_credit.contains(&candidate.campaign_id) {
                 continue;
             }
-            match take(c, &candidate, modem_id, &rules, now).await? {
+            let Some(claimed) = claim(c, Claim::Message(candidate.id), modem_id, &rules, now).await? else { continue };
+            match pay(c, claimed, &rules, now).await? {
                 Taken::Leased(lease) => return Ok(Some(lease)),
-                Taken::NoCredit => out_of_credit.push(candidate.campaign_id),
-                Taken::Raced => {}
+                Taken::NoCredit(campaign_id) => out_of_credit.push(campaign_id),
             }
         }
         if others < CANDIDATES {
@@ -96,38 +107,47 @@ async fn lease_in(c: &mut AnyConnection, modem_id: i64, rules: Rules, now: i64) 
     }
 }
 
-struct Candidate {
-    id: i64,
-    tenant_id: i64,
-    campaign_id: i64,
-    parts: i64,
-    charged: i64,
-    kept_for: Option<i64>,
-    status_reports: bool,
+/// What a modem may take: queued messages due now of active campaigns, while its group is
+/// started and the modem not set aside. The kept half are those kept for it (it sent their first
+/// parts, the rest must leave from its number); the other half those kept for nobody, or for a
+/// modem not seen since `$3`. Binds `$1` now, `$2` the modem.
+macro_rules! due {
+    () => {
+        "SELECT m.id, m.campaign_id, m.modem_id FROM sms_messages m
+         JOIN sms_campaigns c ON c.id = m.campaign_id
+         WHERE m.state = 'queued' AND c.state = 'active' AND m.not_before <= $1
+         AND EXISTS (SELECT 1 FROM modems d JOIN modem_groups g ON g.id = d.group_id WHERE d.id = $2 AND g.started = 1 AND d.set_aside_until <= $1)"
+    };
+}
+macro_rules! kept {
+    () => {
+        " AND m.modem_id = $2"
+    };
+}
+macro_rules! others {
+    () => {
+        " AND (m.modem_id IS NULL OR m.modem_id IN (SELECT id FROM modems WHERE seen_at < $3))"
+    };
 }
 
-/// Queued messages due now of active campaigns that `modem_id` may take, oldest first: those
-/// kept for it (it sent their first parts, the rest must leave from its number) before any
-/// other, then, after `after`, those kept for nobody or for a modem not seen since
-/// `silent_since`. None when its group is stopped or the modem set aside. One statement, each
-/// half walking its own index (`sms_messages_kept`, `sms_messages_queue`).
+struct Candidate {
+    id: i64,
+    campaign_id: i64,
+    kept_for: Option<i64>,
+}
+
+/// The messages `modem_id` may take, oldest first: those kept for it before any other, then
+/// the others after `after`. One statement, each half walking its own index
+/// (`sms_messages_kept`, `sms_messages_queue`).
 async fn candidates(c: &mut AnyConnection, modem_id: i64, after: i64, now: i64, silent_since: i64) -> Result<Vec<Candidate>, AppError> {
-    macro_rules! due {
-        () => {
-            "SELECT m.id, m.tenant_id, m.campaign_id, m.parts, m.charged, m.modem_id, c.status_reports FROM sms_messages m
-             JOIN sms_campaigns c ON c.id = m.campaign_id
-             WHERE m.state = 'queued' AND c.state = 'active' AND m.not_before <= $1
-             AND EXISTS (SELECT 1 FROM modems d JOIN modem_groups g ON g.id = d.group_id WHERE d.id = $2 AND g.started = 1 AND d.set_aside_until <= $1)"
-        };
-    }
     let rows = sqlx::query(concat!(
         "SELECT * FROM (",
         due!(),
-        " AND m.modem_id = $2 ORDER BY m.id LIMIT $4) kept
-         UNION ALL
-         SELECT * FROM (",
+        kept!(),
+        " ORDER BY m.id LIMIT $4) kept UNION ALL SELECT * FROM (",
         due!(),
-        " AND (m.modem_id IS NULL OR m.modem_id IN (SELECT id FROM modems WHERE seen_at < $3)) AND m.id > $5 ORDER BY m.id LIMIT $4) others"
+        others!(),
+        " AND m.id > $5 ORDER BY m.id LIMIT $4) others"
     ))
     .bind(now)
     .bind(modem_id)
@@ -138,72 +158,123 @@ async fn candidates(c: &mut AnyConnection, modem_id: i64, after: i64, now: i64, 
     .await?;
     let mut found = rows
         .into_iter()
-        .map(|row| {
-            Ok(Candidate {
-                id: row.try_get(0)?,
-                tenant_id: row.try_get(1)?,
-                campaign_id: row.try_get(2)?,
-                parts: row.try_get(3)?,
-                charged: row.try_get(4)?,
-                kept_for: row.try_get(5)?,
-                status_reports: row.try_get::<i64, _>(6)? != 0,
-            })
-        })
+        .map(|row| Ok(Candidate { id: row.try_get(0)?, campaign_id: row.try_get(1)?, kept_for: row.try_get(2)? }))
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
     // UNION ALL promises no order between its halves.
     found.sort_by_key(|candidate| candidate.kept_for != Some(modem_id));
     Ok(found)
 }
 
-enum Taken {
-    Leased(Lease),
-    NoCredit,
-    /// Another modem took it first.
-    Raced,
+/// Which message a claim is for.
+enum Claim {
+    /// The first the modem may take, kept ones first (`COALESCE` stops at the first half that
+    /// finds one).
+    First { silent_since: i64 },
+    /// A candidate read before.
+    Message(i64),
 }
 
-/// Claims the message for `modem_id` and, at its first lease, debits its parts at the tenant's
-/// price; a message the credit does not cover goes back as it was and stops its campaign.
-async fn take(c: &mut AnyConnection, candidate: &Candidate, modem_id: i64, rules: &Rules, now: i64) -> Result<Taken, AppError> {
-    let row = sqlx::query(
-        "UPDATE sms_messages SET state = 'leased', lease_id = lease_id + 1, lease_modem_id = $1, lease_expires_at = $2, updated_at = $3,
-             charged = CASE WHEN charged = 0 THEN parts * COALESCE((SELECT part_price FROM sms_credit WHERE tenant_id = $5), 0) ELSE charged END
-         WHERE id = $4 AND state = 'queued'
-         RETURNING lease_id, number, text, concat_reference, charged",
-    )
-    .bind(modem_id)
-    .bind(now + rules.lease_ms)
-    .bind(now)
-    .bind(candidate.id)
-    .bind(candidate.tenant_id)
-    .fetch_optional(&mut *c)
-    .await?;
-    let Some(row) = row else { return Ok(Taken::Raced) };
-    if candidate.charged == 0 && !credit::debit(c, candidate.tenant_id, candidate.id, candidate.parts, row.try_get(4)?, now).await? {
+/// A message just leased to a modem, with what paying for it and sending it need.
+struct Claimed {
+    id: i64,
+    tenant_id: i64,
+    campaign_id: i64,
+    parts: i64,
+    kept_for: Option<i64>,
+    lease_id: i64,
+    number: String,
+    text: String,
+    concat_reference: u8,
+    charged: i64,
+    /// Its parts are debited at this lease: it is their first paid one.
+    to_debit: bool,
+    status_reports: bool,
+}
+
+/// Leases a queued message to `modem_id`, setting its charge at the tenant's price at its first
+/// paid lease. `None` when no message was due, or another modem claimed it first.
+async fn claim(c: &mut AnyConnection, which: Claim, modem_id: i64, rules: &Rules, now: i64) -> Result<Option<Claimed>, AppError> {
+    macro_rules! claim {
+        ($which:expr) => {
+            concat!(
+                "UPDATE sms_messages SET state = 'leased', lease_id = lease_id + 1, lease_modem_id = $2, lease_expires_at = $4, updated_at = $1,
+                     charged = CASE WHEN charged = 0 THEN parts * COALESCE((SELECT part_price FROM sms_credit WHERE tenant_id = sms_messages.tenant_id), 0) ELSE charged END,
+                     charged_lease = CASE WHEN charged = 0 THEN lease_id + 1 ELSE charged_lease END
+                 WHERE state = 'queued' AND id = ",
+                $which,
+                " RETURNING id, tenant_id, campaign_id, parts, modem_id, lease_id, number, text, concat_reference, charged, charged_lease,
+                     (SELECT status_reports FROM sms_campaigns WHERE id = sms_messages.campaign_id)"
+            )
+        };
+    }
+    let query = match which {
+        Claim::First { silent_since } => sqlx::query(claim!(concat!(
+            "COALESCE((SELECT id FROM (",
+            due!(),
+            kept!(),
+            " ORDER BY m.id LIMIT 1) kept), (SELECT id FROM (",
+            due!(),
+            others!(),
+            " ORDER BY m.id LIMIT 1) others))"
+        )))
+        .bind(now)
+        .bind(modem_id)
+        .bind(silent_since),
+        Claim::Message(id) => sqlx::query(claim!("$3")).bind(now).bind(modem_id).bind(id),
+    };
+    let Some(row) = query.bind(now + rules.lease_ms).fetch_optional(&mut *c).await? else { return Ok(None) };
+    let lease_id: i64 = row.try_get(5)?;
+    Ok(Some(Claimed {
+        id: row.try_get(0)?,
+        tenant_id: row.try_get(1)?,
+        campaign_id: row.try_get(2)?,
+        parts: row.try_get(3)?,
+        kept_for: row.try_get(4)?,
+        lease_id,
+        number: row.try_get(6)?,
+        text: row.try_get(7)?,
+        concat_reference: row.try_get::<i64, _>(8)? as u8,
+        charged: row.try_get(9)?,
+        to_debit: row.try_get::<i64, _>(10)? == lease_id,
+        status_reports: row.try_get::<i64, _>(11)? != 0,
+    }))
+}
+
+enum Taken {
+    Leased(Lease),
+    /// The tenant's credit does not cover the message: it went back as it was, and its
+    /// campaign stopped.
+    NoCredit(i64),
+}
+
+/// Debits a claimed message's parts at its first paid lease and makes its lease; a message the
+/// credit does not cover goes back as it was and stops its campaign.
+async fn pay(c: &mut AnyConnection, claimed: Claimed, rules: &Rules, now: i64) -> Result<Taken, AppError> {
+    if claimed.to_debit && !credit::debit(c, claimed.tenant_id, claimed.id, claimed.parts, claimed.charged, now).await? {
         sqlx::query("UPDATE sms_messages SET state = 'queued', lease_modem_id = NULL, lease_expires_at = 0, charged = 0 WHERE id = $1")
-            .bind(candidate.id)
+            .bind(claimed.id)
             .execute(&mut *c)
             .await?;
-        stop_for_credit(c, candidate.campaign_id, now).await?;
-        return Ok(Taken::NoCredit);
+        stop_for_credit(c, claimed.campaign_id, now).await?;
+        return Ok(Taken::NoCredit(claimed.campaign_id));
     }
     // A message no modem started has all its parts still to send.
-    let parts: Vec<u8> = if candidate.kept_for.is_none() {
-        (1..=candidate.parts as u8).collect()
+    let parts: Vec<u8> = if claimed.kept_for.is_none() {
+        (1..=claimed.parts as u8).collect()
     } else {
         let queued: Vec<i64> = sqlx::query_scalar("SELECT sequence FROM sms_parts WHERE message_id = $1 AND state = 'queued' ORDER BY sequence")
-            .bind(candidate.id)
+            .bind(claimed.id)
             .fetch_all(&mut *c)
             .await?;
         queued.into_iter().map(|p| p as u8).collect()
     };
     Ok(Taken::Leased(Lease {
-        message_id: candidate.id,
-        lease_id: row.try_get(0)?,
-        number: row.try_get(1)?,
-        text: row.try_get(2)?,
-        concat_reference: row.try_get::<i64, _>(3)? as u8,
-        status_report: candidate.status_reports,
+        message_id: claimed.id,
+        lease_id: claimed.lease_id,
+        number: claimed.number,
+        text: claimed.text,
+        concat_reference: claimed.concat_reference,
+        status_report: claimed.status_reports,
         parts,
         valid_for_ms: rules.lease_ms,
     }))
