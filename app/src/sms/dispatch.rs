@@ -332,6 +332,14 @@ pub async fn report(db: &Db, modem_id: i64, report: &PartReport, then_lease: boo
 
 /// The reply, and whether the report was about the modem's current lease.
 async fn report_in(c: &mut AnyConnection, modem_id: i64, report: &PartReport, rules: &Rules, now: i64) -> Result<(ReportReply, bool), AppError> {
+    if let PartOutcome::Sent { reference } = &report.outcome
+        && let Some((progress, modem_failures)) = mark_sent(c, modem_id, report, reference.map(i64::from), now).await?
+    {
+        if modem_failures != 0 {
+            sqlx::query("UPDATE modems SET failures = 0 WHERE id = $1").bind(modem_id).execute(&mut *c).await?;
+        }
+        return Ok((go_on(c, &progress, report.message_id, modem_id, rules, now).await?, true));
+    }
     let row = sqlx::query(
         "SELECT m.state, m.lease_id, m.lease_modem_id, m.tenant_id, m.campaign_id, m.parts, m.charged, m.attempts,
                 (SELECT COUNT(*) FROM sms_parts p WHERE p.message_id = m.id AND p.state = 'queued'),
@@ -385,16 +393,11 @@ async fn report_in(c: &mut AnyConnection, modem_id: i64, report: &PartReport, ru
         return Ok((ReportReply::Stop, false));
     }
     let reply = match &report.outcome {
-        PartOutcome::Sent { reference } => {
-            let marked = mark_part(c, message_id, sequence, "sent", "", modem_id, reference.map(i64::from), now).await?;
-            if message.modem_failures != 0 {
-                sqlx::query("UPDATE modems SET failures = 0 WHERE id = $1").bind(modem_id).execute(&mut *c).await?;
-            }
-            go_on(c, &message, message_id, modem_id, marked, rules, now).await?
-        }
+        // Not marked by `mark_sent`: a report asked again, its part already marked.
+        PartOutcome::Sent { .. } => go_on(c, &message.progress(false), message_id, modem_id, rules, now).await?,
         PartOutcome::Uncertain { reason } => {
             let marked = mark_part(c, message_id, sequence, "unknown", reason, modem_id, None, now).await?;
-            go_on(c, &message, message_id, modem_id, marked, rules, now).await?
+            go_on(c, &message.progress(marked), message_id, modem_id, rules, now).await?
         }
         PartOutcome::Refused { result, refusal: Refusal::Definitive } => {
             sqlx::query("UPDATE sms_parts SET state = 'failed', detail = $1, modem_id = $2, reported_at = $3 WHERE message_id = $4 AND sequence = $5")
@@ -433,6 +436,43 @@ async fn report_in(c: &mut AnyConnection, modem_id: i64, report: &PartReport, ru
     Ok((reply, true))
 }
 
+/// The common report, a part sent under the modem's current lease, marked in the statement
+/// that reads what deciding next needs; with the modem's failures in a row. `None` when nothing
+/// was marked (the lease is not current, or the part was already marked): the report is then
+/// read and decided the long way. The parts counted exclude the one marked, so the count is the
+/// same whether a backend's subqueries see the statement's own change or not.
+async fn mark_sent(c: &mut AnyConnection, modem_id: i64, report: &PartReport, reference: Option<i64>, now: i64) -> Result<Option<(Progress, i64)>, AppError> {
+    let row = sqlx::query(
+        "UPDATE sms_parts SET state = 'sent', detail = '', modem_id = $1, reference = $2, sent_at = $3,
+             imei = COALESCE((SELECT imei FROM modems WHERE id = $1), '')
+         WHERE message_id = $4 AND sequence = $5 AND state = 'queued'
+         AND EXISTS (SELECT 1 FROM sms_messages m WHERE m.id = $4 AND m.state = 'leased' AND m.lease_id = $6 AND m.lease_modem_id = $1)
+         RETURNING
+             (SELECT COUNT(*) FROM sms_parts p WHERE p.message_id = $4 AND p.state = 'queued' AND p.sequence <> $5),
+             (SELECT m.campaign_id FROM sms_messages m WHERE m.id = $4),
+             (SELECT c.state FROM sms_campaigns c JOIN sms_messages m ON m.campaign_id = c.id WHERE m.id = $4),
+             CAST(CASE WHEN EXISTS (SELECT 1 FROM sms_messages m JOIN sms_messages o ON o.campaign_id = m.campaign_id
+                 WHERE m.id = $4 AND o.state IN ('queued', 'leased') AND o.id <> $4) THEN 1 ELSE 0 END AS BIGINT),
+             COALESCE((SELECT d.failures FROM modems d WHERE d.id = $1), 0)",
+    )
+    .bind(modem_id)
+    .bind(reference)
+    .bind(now)
+    .bind(report.message_id)
+    .bind(i64::from(report.sequence))
+    .bind(report.lease_id)
+    .fetch_optional(&mut *c)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let progress = Progress {
+        remaining: row.try_get(0)?,
+        campaign_id: row.try_get(1)?,
+        campaign_paused: row.try_get::<Option<String>, _>(2)?.as_deref() == Some("paused"),
+        last_waiting: row.try_get::<i64, _>(3)? == 0,
+    };
+    Ok(Some((progress, row.try_get(4)?)))
+}
+
 /// Marks a queued part as gone out (or perhaps); returns whether it was still queued.
 #[allow(clippy::too_many_arguments)]
 async fn mark_part(
@@ -462,19 +502,32 @@ async fn mark_part(
     Ok(done.rows_affected() > 0)
 }
 
+/// Where a message stands once one of its parts went out (or may have).
+struct Progress {
+    campaign_id: i64,
+    /// Parts still to send.
+    remaining: i64,
+    campaign_paused: bool,
+    /// No other message of its campaign waits or is being sent.
+    last_waiting: bool,
+}
+
+impl Reported {
+    /// Where the message stands after this report, which `marked` a part or found it marked.
+    fn progress(&self, marked: bool) -> Progress {
+        Progress {
+            campaign_id: self.campaign_id,
+            remaining: self.queued - i64::from(marked),
+            campaign_paused: self.campaign_paused,
+            last_waiting: self.last_waiting,
+        }
+    }
+}
+
 /// After a part went out (or may have): settle the message when it was its last part, else
 /// renew the lease (its remaining parts leave from this modem), unless the campaign was paused.
-async fn go_on(
-    c: &mut AnyConnection,
-    message: &Reported,
-    message_id: i64,
-    modem_id: i64,
-    marked: bool,
-    rules: &Rules,
-    now: i64,
-) -> Result<ReportReply, AppError> {
-    let remaining = message.queued - i64::from(marked);
-    if remaining == 0 {
+async fn go_on(c: &mut AnyConnection, message: &Progress, message_id: i64, modem_id: i64, rules: &Rules, now: i64) -> Result<ReportReply, AppError> {
+    if message.remaining == 0 {
         settle(c, message_id, message.campaign_id, message.last_waiting, Some(modem_id), now).await?;
         return Ok(ReportReply::Stop);
     }

@@ -330,6 +330,29 @@ async fn gateways_racing_for_the_queue_never_share_a_message() {
 }
 
 #[tokio::test]
+async fn a_report_asked_again_changes_nothing_more() {
+    let rules = Rules::default();
+    for db in each_backend().await {
+        let s = setup(&db, 1, 100).await;
+        let long = queue(&db, &s, 2).await;
+        let _later = queue(&db, &s, 1).await;
+        let leased = lease(&db, s.modems[0], &rules, T0).await.unwrap().unwrap();
+        let going_on = ReportReply::Continue { valid_for_ms: rules.lease_ms };
+        assert_eq!(report(&db, s.modems[0], &sent(&leased, 1, 7), true, &rules, T0).await.unwrap(), going_on);
+        // The answer was lost; the gateway asks again, with the same news.
+        assert_eq!(report(&db, s.modems[0], &sent(&leased, 1, 7), true, &rules, T0 + 1_000).await.unwrap(), going_on);
+        let parts: Vec<(String, Option<i64>, Option<i64>)> =
+            sqlx::query_as("SELECT state, reference, sent_at FROM sms_parts WHERE message_id = $1 ORDER BY sequence").bind(long).fetch_all(db.pool()).await.unwrap();
+        assert_eq!(parts, [("sent".to_string(), Some(7), Some(T0)), ("queued".to_string(), None, None)]);
+        assert!(matches!(report(&db, s.modems[0], &sent(&leased, 2, 8), true, &rules, T0).await.unwrap(), ReportReply::Next(_)));
+        // The last part's report asked again brings no second lease.
+        assert_eq!(report(&db, s.modems[0], &sent(&leased, 2, 8), true, &rules, T0).await.unwrap(), ReportReply::Stop);
+        assert_eq!(message_state(&db, long).await, MessageState::Sent);
+        assert_eq!(credit::get(&db, s.scope.tenant_id()).await.unwrap().balance, 500 - 3 * 5, "each message debited once");
+    }
+}
+
+#[tokio::test]
 async fn a_report_may_bring_the_modems_next_lease() {
     let rules = Rules::default();
     for db in each_backend().await {
