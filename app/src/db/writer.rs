@@ -4,9 +4,10 @@
 //! sleeps (1, 2, 5 … 100 ms) rather than queueing, so many small concurrent write transactions
 //! (the dispatcher's leases and reports, one per modem and per part) spend most of their time
 //! asleep while the lock is free. Here they are queued in-process instead: one task takes
-//! whatever work is waiting, runs it in one transaction, commits once, and only then answers
-//! each caller. The pieces run one after the other, so each sees what the previous ones wrote:
-//! the result is exactly that of running them in turn, for one commit per batch.
+//! whatever work is waiting, runs it in one transaction on a connection of its own, commits
+//! once, and only then answers each caller. The pieces run one after the other, so each sees
+//! what the previous ones wrote: the result is exactly that of running them in turn, for one
+//! commit per batch.
 //!
 //! A piece of work that fails takes its batch with it: everything is rolled back and every
 //! caller of the batch is told (the others may simply ask again). Savepoints would confine a
@@ -17,7 +18,8 @@
 //! work runs in its own transaction (`Db::write`).
 
 use futures::future::BoxFuture;
-use sqlx::{AnyConnection, AnyPool};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, AnyPool, Connection};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::AppError;
@@ -80,7 +82,12 @@ pub(super) fn start(pool: AnyPool) -> Queue {
     queue
 }
 
+/// Runs the waiting work in batches on one connection kept for the writer: taking one from the
+/// pool for every batch cost the dispatcher a fifth of a report's time (the pool's hand-off,
+/// and a SQLite worker thread gone cold). After a failed batch the connection goes back to
+/// the pool, in case it is the connection that failed.
 async fn write_batches(pool: AnyPool, mut jobs: mpsc::UnboundedReceiver<Box<dyn Job>>) {
+    let mut held: Option<PoolConnection<Any>> = None;
     while let Some(first) = jobs.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -89,30 +96,45 @@ async fn write_batches(pool: AnyPool, mut jobs: mpsc::UnboundedReceiver<Box<dyn 
                 Err(_) => break,
             }
         }
-        let mut transaction = match pool.begin_with("BEGIN IMMEDIATE").await {
-            Ok(transaction) => transaction,
-            Err(error) => {
-                tracing::error!(%error, "cannot start a write transaction");
-                batch.into_iter().for_each(|job| job.abandon());
-                continue;
-            }
-        };
-        let mut answers = Vec::with_capacity(batch.len());
-        let mut failed = false;
-        for job in batch {
-            if failed {
-                job.abandon();
-                continue;
-            }
-            let done = job.run(&mut transaction).await;
-            failed = !done.ok;
-            answers.push(done);
+        if held.is_none() {
+            held = pool.acquire().await.inspect_err(|error| tracing::error!(%error, "cannot open the writer's connection")).ok();
         }
-        let committed = !failed && transaction.commit().await.inspect_err(|error| tracing::error!(%error, "cannot commit a batch")).is_ok();
-        for done in answers {
-            (done.answer)(committed);
+        let Some(connection) = held.as_mut() else {
+            batch.into_iter().for_each(|job| job.abandon());
+            continue;
+        };
+        if !run_batch(connection, batch).await {
+            held = None;
         }
     }
+}
+
+/// One batch in one transaction; whether it committed.
+async fn run_batch(connection: &mut AnyConnection, batch: Vec<Box<dyn Job>>) -> bool {
+    let mut transaction = match connection.begin_with("BEGIN IMMEDIATE").await {
+        Ok(transaction) => transaction,
+        Err(error) => {
+            tracing::error!(%error, "cannot start a write transaction");
+            batch.into_iter().for_each(|job| job.abandon());
+            return false;
+        }
+    };
+    let mut answers = Vec::with_capacity(batch.len());
+    let mut failed = false;
+    for job in batch {
+        if failed {
+            job.abandon();
+            continue;
+        }
+        let done = job.run(&mut transaction).await;
+        failed = !done.ok;
+        answers.push(done);
+    }
+    let committed = !failed && transaction.commit().await.inspect_err(|error| tracing::error!(%error, "cannot commit a batch")).is_ok();
+    for done in answers {
+        (done.answer)(committed);
+    }
+    committed
 }
 
 #[cfg(test)]
