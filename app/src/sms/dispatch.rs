@@ -396,7 +396,7 @@ async fn report_in(c: &mut AnyConnection, modem_id: i64, report: &PartReport, ru
         // Not marked by `mark_sent`: a report asked again, its part already marked.
         PartOutcome::Sent { .. } => go_on(c, &message.progress(false), message_id, modem_id, rules, now).await?,
         PartOutcome::Uncertain { reason } => {
-            let marked = mark_part(c, message_id, sequence, "unknown", reason, modem_id, None, now).await?;
+            let marked = mark_uncertain(c, message_id, sequence, reason, modem_id, now).await?;
             go_on(c, &message.progress(marked), message_id, modem_id, rules, now).await?
         }
         PartOutcome::Refused { result, refusal: Refusal::Definitive } => {
@@ -473,27 +473,16 @@ async fn mark_sent(c: &mut AnyConnection, modem_id: i64, report: &PartReport, re
     Ok(Some((progress, row.try_get(4)?)))
 }
 
-/// Marks a queued part as gone out (or perhaps); returns whether it was still queued.
-#[allow(clippy::too_many_arguments)]
-async fn mark_part(
-    c: &mut AnyConnection,
-    message_id: i64,
-    sequence: i64,
-    state: &str,
-    detail: &str,
-    modem_id: i64,
-    reference: Option<i64>,
-    now: i64,
-) -> Result<bool, AppError> {
+/// Marks a queued part as perhaps gone out (the line failed mid-send, `reason`); returns
+/// whether it was still queued.
+async fn mark_uncertain(c: &mut AnyConnection, message_id: i64, sequence: i64, reason: &str, modem_id: i64, now: i64) -> Result<bool, AppError> {
     let done = sqlx::query(
-        "UPDATE sms_parts SET state = $1, detail = $2, modem_id = $3, reference = $4, sent_at = $5,
-             imei = COALESCE((SELECT imei FROM modems WHERE id = $3), '')
-         WHERE message_id = $6 AND sequence = $7 AND state = 'queued'",
+        "UPDATE sms_parts SET state = 'unknown', detail = $1, modem_id = $2, sent_at = $3,
+             imei = COALESCE((SELECT imei FROM modems WHERE id = $2), '')
+         WHERE message_id = $4 AND sequence = $5 AND state = 'queued'",
     )
-    .bind(state)
-    .bind(detail)
+    .bind(reason)
     .bind(modem_id)
-    .bind(reference)
     .bind(now)
     .bind(message_id)
     .bind(sequence)

@@ -353,6 +353,24 @@ async fn a_report_asked_again_changes_nothing_more() {
 }
 
 #[tokio::test]
+async fn a_part_perhaps_sent_is_unknown_and_the_rest_still_goes_out() {
+    let rules = Rules::default();
+    for db in each_backend().await {
+        let s = setup(&db, 1, 100).await;
+        let long = queue(&db, &s, 2).await;
+        let leased = lease(&db, s.modems[0], &rules, T0).await.unwrap().unwrap();
+        let uncertain = failed(&leased, 1, PartOutcome::Uncertain { reason: "no answer to AT+CMGS".into() });
+        assert_eq!(report(&db, s.modems[0], &uncertain, false, &rules, T0).await.unwrap(), ReportReply::Continue { valid_for_ms: rules.lease_ms });
+        let (state, detail): (String, String) =
+            sqlx::query_as("SELECT state, detail FROM sms_parts WHERE message_id = $1 AND sequence = 1").bind(long).fetch_one(db.pool()).await.unwrap();
+        assert_eq!((state.as_str(), detail.as_str()), ("unknown", "no answer to AT+CMGS"));
+        assert_eq!(report(&db, s.modems[0], &sent(&leased, 2, 4), false, &rules, T0).await.unwrap(), ReportReply::Stop);
+        assert_eq!(part_states(&db, long).await, ["unknown", "sent"]);
+        assert_eq!(message_state(&db, long).await, MessageState::Unknown);
+    }
+}
+
+#[tokio::test]
 async fn a_report_may_bring_the_modems_next_lease() {
     let rules = Rules::default();
     for db in each_backend().await {
